@@ -1,0 +1,81 @@
+/* snd.h - the virtio-snd device core (VirtIO 1.2, 5.14): config space, control requests,
+ * PCM stream state machine, TX/RX pacing and events. Sees only chains, a clock and sinks. */
+#ifndef VSND_SND_H
+#define VSND_SND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain.h"
+#include "clock.h"
+#include "sink.h"
+#include "virtio_snd.h"
+
+#define VSND_MAX_STREAMS 8
+#define VSND_MAX_JACKS 8
+#define VSND_MAX_CHMAPS 8
+
+struct vsnd_stream_cfg {
+	uint32_t hda_fn_nid;
+	uint32_t features;  /* advertised VIRTIO_SND_PCM_F_* bits */
+	uint64_t formats;   /* 1 << VIRTIO_SND_PCM_FMT_* */
+	uint64_t rates;     /* 1 << VIRTIO_SND_PCM_RATE_* */
+	uint8_t direction;
+	uint8_t channels_min, channels_max;
+};
+
+struct vsnd_jack_cfg {
+	uint32_t hda_fn_nid, features, hda_reg_defconf, hda_reg_caps;
+	uint8_t connected;
+};
+
+struct vsnd_chmap_cfg {
+	uint32_t hda_fn_nid;
+	uint8_t direction, channels, positions[VIRTIO_SND_CHMAP_MAX_SIZE];
+};
+
+struct vsnd_config {
+	uint32_t njacks, nstreams, nchmaps;
+	struct vsnd_jack_cfg jacks[VSND_MAX_JACKS];
+	struct vsnd_stream_cfg streams[VSND_MAX_STREAMS];
+	struct vsnd_chmap_cfg chmaps[VSND_MAX_CHMAPS];
+};
+
+/* Default: one headphone jack, stream 0 output and stream 1 input (nid 0), 1..8 channels,
+ * U8 S16 S24_3 S24 S32 FLOAT, all 14 rates; stereo and mono chmaps. */
+void vsnd_config_default(struct vsnd_config *cfg);
+
+/* What the device calls outward. */
+struct vsnd_host {
+	struct vsnd_clock *clock;
+	/* Sinks for output streams and sources for input streams, indexed by stream id; the
+	 * device takes ownership and destroys them in vsnd_dev_free(). NULL means null/silence. */
+	struct vsnd_sink *sinks[VSND_MAX_STREAMS];
+	/* The device hit an unrecoverable error (2.1.2): the transport sets DEVICE_NEEDS_RESET. */
+	void (*needs_reset)(void *opaque);
+	void *opaque;
+};
+
+struct vsnd_dev;
+
+struct vsnd_dev *vsnd_dev_new(const struct vsnd_config *cfg, const struct vsnd_host *host);
+void vsnd_dev_free(struct vsnd_dev *dev);
+
+/* Config space (5.14.4): copies len bytes at off into buf; out-of-range bytes read as 0. */
+void vsnd_dev_config_read(struct vsnd_dev *dev, uint32_t off, void *buf, uint32_t len);
+
+/* The driver set DRIVER_OK: the device may now consume buffers and send events. */
+void vsnd_dev_driver_ok(struct vsnd_dev *dev);
+
+/* A chain the driver made available on queue chain->queue. The device owns it from now on
+ * and completes or discards it exactly once. Control requests are answered before return. */
+void vsnd_dev_submit(struct vsnd_dev *dev, struct vsnd_chain *chain);
+
+/* Device reset (Status = 0, 2.4): synchronous. On return no device thread touches any chain;
+ * every held chain has been discarded; streams are back to INIT. */
+void vsnd_dev_reset(struct vsnd_dev *dev);
+
+/* Jack state change from the host side; sends JACK_(DIS)CONNECTED when possible. */
+void vsnd_dev_set_jack(struct vsnd_dev *dev, uint32_t jack_id, int connected);
+
+#endif
