@@ -8,12 +8,17 @@
 
 struct vsnd_clock;
 
+#define VSND_CLOCK_NEVER UINT64_MAX
+
 /* Contract:
  * - now_ns(): monotonic nanoseconds; never decreases.
  * - guest_ticks(): the guest's timer counter at this instant (0 if there is no guest).
  * - wait_until(): called with mu held; waits on cv until now_ns() >= deadline_ns or cv is
  *   signalled (spurious returns allowed); returns with mu held. cv must have been created by
- *   vsnd_cond_init() (CLOCK_MONOTONIC). Returns 1 if the deadline has passed, 0 otherwise. */
+ *   vsnd_cond_init() (CLOCK_MONOTONIC). Returns 1 if the deadline has passed, 0 otherwise.
+ *   deadline_ns == VSND_CLOCK_NEVER waits for a signal only (no timeout).
+ *   wait_until may release mu for a while even when it returns at once (like a spurious
+ *   wake-up): callers re-check their state after every return. */
 struct vsnd_clock_ops {
 	uint64_t (*now_ns)(struct vsnd_clock *clk);
 	uint64_t (*guest_ticks)(struct vsnd_clock *clk);
@@ -36,7 +41,10 @@ extern struct vsnd_clock vsnd_clock_monotonic;
 
 /* A virtual clock: time moves only when vsnd_vclock_set() is called. Waiters whose
  * deadline is reached are woken. With `instant` set, a wait advances time to its deadline
- * at once (for tests that need no external driver). */
+ * at once (for tests that need no external driver; a VSND_CLOCK_NEVER wait still blocks).
+ * vsnd_vclock_set() never moves time backwards and must not be called while holding a
+ * mutex that a waiter passed to wait_until (it locks each woken waiter's mutex briefly so
+ * no wake-up is lost). */
 struct vsnd_vclock;
 struct vsnd_vclock *vsnd_vclock_new(uint64_t start_ns, int instant);
 void vsnd_vclock_free(struct vsnd_vclock *vc);

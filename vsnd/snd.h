@@ -78,4 +78,33 @@ void vsnd_dev_reset(struct vsnd_dev *dev);
 /* Jack state change from the host side; sends JACK_(DIS)CONNECTED when possible. */
 void vsnd_dev_set_jack(struct vsnd_dev *dev, uint32_t jack_id, int connected);
 
+/* PCM stream states (5.14.6.6.1), named after the last successful command. */
+enum vsnd_pcm_state {
+	VSND_PCM_INIT = 0,
+	VSND_PCM_PARAMS,
+	VSND_PCM_PREPARED,
+	VSND_PCM_RUNNING,
+	VSND_PCM_STOPPED,
+	VSND_PCM_RELEASED,
+};
+
+/* Per-stream counters, for tools and tests. */
+struct vsnd_stream_stats {
+	enum vsnd_pcm_state state;
+	uint64_t frames;    /* frames handed to the sink (output) or captured (input) */
+	uint64_t messages;  /* I/O messages completed by playing/capturing */
+	uint64_t xruns;     /* times the queue ran dry while RUNNING */
+	uint64_t io_errors; /* I/O messages completed with IO_ERR */
+	uint32_t queued;    /* I/O messages held right now */
+};
+
+/* Returns 0, or -1 if stream_id is out of range. */
+int vsnd_dev_stream_stats(struct vsnd_dev *dev, uint32_t stream_id, struct vsnd_stream_stats *out);
+
+/* Wait until the device's PCM threads have done everything that is due at the clock's
+ * current time and are blocked waiting for a later deadline or for new work. With a
+ * virtual clock this makes "set time, then observe" deterministic. Not for use with an
+ * `instant` virtual clock while streams run (time would never stop). */
+void vsnd_dev_quiesce(struct vsnd_dev *dev);
+
 #endif

@@ -1,0 +1,59 @@
+# fuzz.mk - libFuzzer targets and their corpus regression replay.
+# A target <name> is tests/fuzz/fuzz_<name>.c (defines LLVMFuzzerTestOneInput) plus any
+# helper sources in tests/fuzz/<name>/*.c, with seeds in tests/fuzz/corpus/<name>/.
+# Adding a target needs no edit here: drop the files in.
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="vmmio ..."]   clang -fsanitize=fuzzer,address,
+#       undefined; each target runs FUZZ_SECONDS, new inputs go to $(BUILD)/fuzz/corpus/<name>
+#   make fuzz-replay    $(BUILD)/fuzz/replay_<name>: the harness with a plain main() that
+#       feeds files, built with $(CC) and the normal flags (sanitized under SANITIZE=1); part
+#       of `make check` through tests/fuzz/run.sh.
+
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := $(CPPFLAGS_BASE) -std=gnu11 -Wall -Wextra -O1 -g -pthread -MMD -MP $(FUZZ_SAN)
+FUZZ_LIB_DIRS := vsnd trace replay
+fuzz_obj = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1))
+fuzz_extra = $(wildcard tests/fuzz/$(1)/*.c)
+
+# Library code instrumented for coverage (fuzzer-no-link), one archive per directory.
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+define fuzz_lib
+$(FUZZ_DIR)/lib$(1).a: $(call fuzz_obj,$(wildcard $(1)/*.c))
+	@mkdir -p $$(dir $$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^ $$(if $$^,,$$(BUILD)/empty.o)
+$(FUZZ_DIR)/lib$(1).a: | $(BUILD)/empty.o
+endef
+$(foreach d,$(FUZZ_LIB_DIRS),$(eval $(call fuzz_lib,$(d))))
+FUZZ_LIBS := $(FUZZ_DIR)/libreplay.a $(FUZZ_DIR)/libtrace.a $(FUZZ_DIR)/libvsnd.a
+
+define fuzz_target
+$(FUZZ_DIR)/fuzz_$(1): $(call fuzz_obj,tests/fuzz/fuzz_$(1).c $(call fuzz_extra,$(1))) $(FUZZ_LIBS)
+	@$$(if $$(Q),echo "  FUZZLD  $$@")
+	$$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $$@ $$(filter %.o,$$^) $(FUZZ_LIBS) $$(LDLIBS_ALL)
+
+$(BUILD)/fuzz/replay_$(1): $(call obj,tests/fuzz/fuzz_$(1).c tests/fuzz/replay_main.c $(call fuzz_extra,$(1))) $(LIBS)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(CFLAGS_BASE) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBS) $$(LDLIBS_ALL)
+
+fuzz-run-$(1): $(FUZZ_DIR)/fuzz_$(1)
+	@mkdir -p $(FUZZ_DIR)/corpus/$(1)
+	$(FUZZ_DIR)/fuzz_$(1) -max_total_time=$$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(FUZZ_DIR)/corpus/$(1) tests/fuzz/corpus/$(1)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
+
+.PHONY: fuzz fuzz-build fuzz-replay $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
+fuzz: fuzz-build $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+fuzz-replay: $(addprefix $(BUILD)/fuzz/replay_,$(FUZZ_TARGETS))
+CHECK_DEPS += fuzz-replay
+
+-include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)

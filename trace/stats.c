@@ -1,0 +1,384 @@
+/* stats.c - computes the timing statistics of `vsndtrace stats` from a loaded session
+ * model (trace/stats.h): per stream rates, drift, intervals, latency, depth, stalls. */
+#include "trace/stats.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vsnd/virtio_snd.h"
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+const char *ts_code_name(uint32_t code)
+{
+	switch (code) {
+	case VIRTIO_SND_R_JACK_INFO: return "JACK_INFO";
+	case VIRTIO_SND_R_JACK_REMAP: return "JACK_REMAP";
+	case VIRTIO_SND_R_PCM_INFO: return "PCM_INFO";
+	case VIRTIO_SND_R_PCM_SET_PARAMS: return "PCM_SET_PARAMS";
+	case VIRTIO_SND_R_PCM_PREPARE: return "PCM_PREPARE";
+	case VIRTIO_SND_R_PCM_RELEASE: return "PCM_RELEASE";
+	case VIRTIO_SND_R_PCM_START: return "PCM_START";
+	case VIRTIO_SND_R_PCM_STOP: return "PCM_STOP";
+	case VIRTIO_SND_R_CHMAP_INFO: return "CHMAP_INFO";
+	default: return "UNKNOWN";
+	}
+}
+
+const char *ts_status_name(uint32_t status)
+{
+	switch (status) {
+	case VIRTIO_SND_S_OK: return "OK";
+	case VIRTIO_SND_S_BAD_MSG: return "BAD_MSG";
+	case VIRTIO_SND_S_NOT_SUPP: return "NOT_SUPP";
+	case VIRTIO_SND_S_IO_ERR: return "IO_ERR";
+	case 0: return "NONE";
+	default: return "OTHER";
+	}
+}
+
+const char *ts_format_name(uint8_t format)
+{
+	static const char *const names[VIRTIO_SND_PCM_FMT_COUNT] = {
+		"IMA_ADPCM", "MU_LAW", "A_LAW", "S8", "U8", "S16", "U16", "S18_3", "U18_3",
+		"S20_3", "U20_3", "S24_3", "U24_3", "S20", "U20", "S24", "U24", "S32", "U32",
+		"FLOAT", "FLOAT64", "DSD_U8", "DSD_U16", "DSD_U32", "IEC958_SUBFRAME",
+	};
+	return format < VIRTIO_SND_PCM_FMT_COUNT ? names[format] : "UNKNOWN";
+}
+
+struct ts_stream *ts_session_stream(struct ts_session *s, uint32_t stream_id)
+{
+	for (size_t i = 0; i < s->nstreams; i++)
+		if (s->streams[i].stream_id == stream_id)
+			return &s->streams[i];
+	return NULL;
+}
+
+void ts_session_free(struct ts_session *s)
+{
+	for (size_t i = 0; i < s->nstreams; i++) {
+		free(s->streams[i].msgs);
+		free(s->streams[i].run_start);
+		free(s->streams[i].run_end);
+	}
+	free(s->streams);
+	free(s->ctls);
+	free(s->sinkevs);
+	free(s->marks);
+	free(s->gt_host_ns);
+	free(s->gt_ticks);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Index of the last mark with t_ns <= t, or -1. */
+static long last_mark_at(const struct ts_session *s, int64_t t)
+{
+	size_t lo = 0, hi = s->nmarks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->marks[mid].t_ns <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (long)lo - 1;
+}
+
+/* Number of values in a sorted array that are <= t, searching forward from *pos. */
+static size_t count_le(const int64_t *v, size_t n, size_t *pos, int64_t t)
+{
+	while (*pos < n && v[*pos] <= t)
+		(*pos)++;
+	return *pos;
+}
+
+static size_t count_le_bs(const int64_t *v, size_t n, int64_t t)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int add_stall(struct ts_stream_stats *ss, const struct ts_session *sess, int64_t a,
+		     int64_t b, double period_ns)
+{
+	struct ts_stall *n = realloc(ss->stalls, (ss->nstalls + 1) * sizeof(*n));
+	if (!n)
+		return -1;
+	ss->stalls = n;
+	struct ts_stall *st = &n[ss->nstalls++];
+	memset(st, 0, sizeof(*st));
+	st->start_ns = a;
+	st->end_ns = b;
+	int64_t t = a + (int64_t)(2 * period_ns), best_t = INT64_MIN;
+	long m = last_mark_at(sess, t);
+	snprintf(st->after, sizeof(st->after), "session start");
+	if (m >= 0) {
+		best_t = sess->marks[m].t_ns;
+		snprintf(st->after, sizeof(st->after), "%s", sess->marks[m].what);
+	}
+	for (size_t i = 0; i < sess->nstreams; i++) {
+		const struct ts_stream *o = &sess->streams[i];
+		size_t lo = 0, hi = o->nmsgs;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (o->msgs[mid].t_done_ns >= 0 && o->msgs[mid].t_done_ns <= t)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == 0 || o->msgs[lo - 1].t_done_ns < best_t)
+			continue;
+		const struct ts_msg *x = &o->msgs[lo - 1];
+		best_t = x->t_done_ns;
+		snprintf(st->after, sizeof(st->after), "%s chain %" PRIu64 " completed (stream %u)",
+			 o->direction == VIRTIO_SND_D_INPUT ? "RX" : "TX", x->chain, o->stream_id);
+	}
+	return 0;
+}
+
+static int stream_stats(const struct ts_session *sess, const struct ts_stream *s,
+			struct ts_stream_stats *ss)
+{
+	int rc = -1;
+	memset(ss, 0, sizeof(*ss));
+	ss->s = s;
+	if (s->rate_hz && s->frame_bytes)
+		ss->period_ns = (double)s->period_bytes / s->frame_bytes / s->rate_hz * 1e9;
+
+	size_t n = s->nmsgs;
+	int64_t *deq = malloc((n + 1) * sizeof(*deq));
+	int64_t *done = malloc((n + 1) * sizeof(*done));
+	int64_t *iv = malloc((n + 1) * sizeof(*iv));
+	int64_t *lat = malloc((n + 1) * sizeof(*lat));
+	int64_t *fx = malloc((n + 1) * sizeof(*fx));
+	int64_t *fy = malloc((n + 1) * sizeof(*fy));
+	size_t *gstart = malloc((s->nruns + 2) * sizeof(*gstart));
+	ss->points = malloc((n + 1) * sizeof(*ss->points));
+	ss->prebuffered = calloc(s->nruns + 1, sizeof(*ss->prebuffered));
+	if (!deq || !done || !iv || !lat || !fx || !fy || !gstart || !ss->points ||
+	    !ss->prebuffered)
+		goto out;
+
+	size_t ndone = 0, nlat = 0;
+	for (size_t i = 0; i < n; i++) {
+		deq[i] = s->msgs[i].t_deq_ns;
+		if (s->msgs[i].t_done_ns >= 0) {
+			done[ndone++] = s->msgs[i].t_done_ns;
+			lat[nlat++] = s->msgs[i].t_done_ns - s->msgs[i].t_deq_ns;
+		}
+	}
+	qsort(deq, n, sizeof(*deq), cmp_i64);
+	qsort(done, ndone, sizeof(*done), cmp_i64);
+
+	/* Messages held at each START. */
+	for (size_t r = 0; r < s->nruns; r++) {
+		int64_t t = s->run_start[r];
+		ss->prebuffered[r] = (uint32_t)(count_le_bs(deq, n, t) - count_le_bs(done, ndone, t));
+	}
+	ss->nstarts = s->nruns;
+
+	/* Walk completions in time order, assigning each to the run containing it. */
+	size_t r = 0, niv = 0, np = 0, ng = 0, dpos = 0, cpos = 0;
+	long cur_run = -1;
+	int64_t prev = 0;
+	uint64_t cum = 0;
+	double depth_sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ts_msg *m = &s->msgs[i];
+		if (m->t_done_ns < 0)
+			continue;
+		int64_t t = m->t_done_ns;
+		while (r < s->nruns && s->run_end[r] < t)
+			r++;
+		if (r >= s->nruns || t < s->run_start[r])
+			continue; /* completed outside RUNNING (flush at RELEASE, error) */
+		if ((long)r != cur_run) {
+			cur_run = (long)r;
+			gstart[ng++] = np;
+			prev = -1;
+		}
+		struct ts_point *p = &ss->points[np];
+		p->seq = np;
+		p->chain = m->chain;
+		p->t_ns = t;
+		p->interval_ns = prev >= 0 ? t - prev : -1;
+		if (prev >= 0)
+			iv[niv++] = t - prev;
+		prev = t;
+		size_t held = count_le(deq, n, &dpos, t) - count_le(done, ndone, &cpos, t);
+		p->fill = (uint32_t)held;
+		cum += m->frames;
+		p->frames = cum;
+		p->latency_ns = t - m->t_deq_ns;
+		fx[np] = t;
+		fy[np] = (int64_t)cum;
+		if (np == 0 || held < ss->depth_min)
+			ss->depth_min = (uint32_t)held;
+		if (held > ss->depth_max)
+			ss->depth_max = (uint32_t)held;
+		depth_sum += held;
+		np++;
+	}
+	gstart[ng] = np;
+	ss->npoints = np;
+	ss->frames = cum;
+	ss->depth_mean = np ? depth_sum / np : 0;
+	if (s->rate_hz)
+		ss->nominal_s = (double)cum / s->rate_hz;
+
+	/* Wall-clock: per run, from START to its last completion. */
+	for (size_t g = 0; g < ng; g++) {
+		const struct ts_point *last = &ss->points[gstart[g + 1] - 1];
+		size_t rr = 0;
+		while (rr < s->nruns && !(s->run_start[rr] <= last->t_ns && last->t_ns <= s->run_end[rr]))
+			rr++;
+		if (rr < s->nruns)
+			ss->wall_s += (double)(last->t_ns - s->run_start[rr]) / 1e9;
+	}
+
+	struct stm_fit fit;
+	if (np >= 2 && stm_linfit_groups(fx, fy, gstart, ng, &fit) == 0) {
+		ss->have_fit = 1;
+		ss->eff_rate_hz = fit.slope * 1e9;
+		ss->drift_ppm = stm_drift_ppm(ss->eff_rate_hz, s->rate_hz);
+		ss->fit_r2 = fit.r2;
+	}
+	stm_jitter(iv, niv, (int64_t)(ss->period_ns + 0.5), &ss->jitter);
+	stm_summarize(iv, niv, &ss->interval);
+	stm_summarize(lat, nlat, &ss->latency);
+
+	/* Stalls: gaps of more than two periods between message arrivals inside a run. */
+	if (ss->period_ns > 0) {
+		double lim = 2 * ss->period_ns;
+		size_t k = 0;
+		for (size_t rr = 0; rr < s->nruns; rr++) {
+			int64_t a = s->run_start[rr], b = s->run_end[rr], last = a;
+			while (k < n && deq[k] <= a)
+				k++;
+			while (k < n && deq[k] <= b) {
+				if ((double)(deq[k] - last) > lim && add_stall(ss, sess, last, deq[k], ss->period_ns))
+					goto out;
+				last = deq[k++];
+			}
+			if ((double)(b - last) > lim && add_stall(ss, sess, last, b, ss->period_ns))
+				goto out;
+		}
+	}
+
+	for (size_t i = 0; i < sess->nsinkevs; i++) {
+		const struct ts_sinkev *e = &sess->sinkevs[i];
+		if (e->stream_id != (int32_t)s->stream_id)
+			continue;
+		if (e->kind == TS_EV_UNDERRUN)
+			ss->underruns++;
+		else if (e->kind == TS_EV_XRUN)
+			ss->xruns++;
+		else
+			ss->errors++;
+	}
+	rc = 0;
+out:
+	free(deq);
+	free(done);
+	free(iv);
+	free(lat);
+	free(fx);
+	free(fy);
+	free(gstart);
+	return rc;
+}
+
+static int cmp_ctl_code(const void *a, const void *b)
+{
+	const struct ts_ctl_stats *x = a, *y = b;
+	return (x->code > y->code) - (x->code < y->code);
+}
+
+int ts_compute(const struct ts_session *sess, struct ts_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->sess = sess;
+	out->duration_s = (double)(sess->t_last_ns - sess->t_first_ns) / 1e9;
+	out->streams = calloc(sess->nstreams + 1, sizeof(*out->streams));
+	if (!out->streams)
+		return -1;
+	out->nstreams = sess->nstreams;
+	for (size_t i = 0; i < sess->nstreams; i++)
+		if (stream_stats(sess, &sess->streams[i], &out->streams[i])) {
+			ts_stats_free(out);
+			return -1;
+		}
+
+	/* Control commands per code. */
+	out->ctl = calloc(sess->nctls + 1, sizeof(*out->ctl));
+	int64_t *lat = malloc((sess->nctls + 1) * sizeof(*lat));
+	if (!out->ctl || !lat) {
+		free(lat);
+		ts_stats_free(out);
+		return -1;
+	}
+	for (size_t i = 0; i < sess->nctls; i++) {
+		const struct ts_ctl *c = &sess->ctls[i];
+		size_t k = 0;
+		while (k < out->nctl && out->ctl[k].code != c->code)
+			k++;
+		if (k == out->nctl)
+			out->ctl[out->nctl++].code = c->code;
+		struct ts_ctl_stats *cs = &out->ctl[k];
+		cs->count++;
+		switch (c->status) {
+		case VIRTIO_SND_S_OK: cs->ok++; break;
+		case VIRTIO_SND_S_BAD_MSG: cs->bad_msg++; break;
+		case VIRTIO_SND_S_NOT_SUPP: cs->not_supp++; break;
+		case VIRTIO_SND_S_IO_ERR: cs->io_err++; break;
+		default: cs->other++; break;
+		}
+		if (c->status != VIRTIO_SND_S_OK && !c->discarded)
+			out->invalid_requests++;
+	}
+	qsort(out->ctl, out->nctl, sizeof(*out->ctl), cmp_ctl_code);
+	for (size_t k = 0; k < out->nctl; k++) {
+		size_t nl = 0;
+		for (size_t i = 0; i < sess->nctls; i++)
+			if (sess->ctls[i].code == out->ctl[k].code && sess->ctls[i].t_done_ns >= 0)
+				lat[nl++] = sess->ctls[i].t_done_ns - sess->ctls[i].t_deq_ns;
+		stm_summarize(lat, nl, &out->ctl[k].latency);
+	}
+	free(lat);
+	out->invalid_requests += sess->malformed;
+
+	struct stm_fit fit;
+	if (sess->ngt >= 2 && stm_linfit(sess->gt_host_ns, sess->gt_ticks, sess->ngt, &fit) == 0 &&
+	    fit.slope > 0) {
+		out->have_guest_fit = 1;
+		out->guest_hz = fit.slope * 1e9;
+		out->guest_drift_ppm = stm_drift_ppm(out->guest_hz, (double)sess->timebase_hz);
+	}
+	return 0;
+}
+
+void ts_stats_free(struct ts_stats *st)
+{
+	for (size_t i = 0; i < st->nstreams; i++) {
+		free(st->streams[i].points);
+		free(st->streams[i].prebuffered);
+		free(st->streams[i].stalls);
+	}
+	free(st->streams);
+	free(st->ctl);
+	memset(st, 0, sizeof(*st));
+}

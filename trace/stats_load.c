@@ -1,0 +1,510 @@
+/* stats_load.c - fills the analysis model of trace/stats.h from a session database with SQL
+ * over the schema of schemas/trace_v1.sql (tables session, chain, chain_end, control, ...). */
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/stats.h"
+#include "vsnd/virtio_snd.h"
+
+struct loader {
+	sqlite3 *db;
+	struct ts_session *s;
+	char *err;
+	size_t errlen;
+	int filter;
+};
+
+static int fail(struct loader *L, const char *what)
+{
+	snprintf(L->err, L->errlen, "%s: %s", what, sqlite3_errmsg(L->db));
+	return -1;
+}
+
+static int oom(struct loader *L)
+{
+	snprintf(L->err, L->errlen, "out of memory");
+	return -1;
+}
+
+static int prep(struct loader *L, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(L->db, sql, -1, st, NULL) != SQLITE_OK)
+		return fail(L, "query");
+	return 0;
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+/* Grows *arr (of elem bytes) so that index `need` fits; returns 0 or -1. */
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	if (need < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 64;
+	while (nc <= need)
+		nc *= 2;
+	void *n = realloc(*arr, nc * elem);
+	if (!n)
+		return -1;
+	*arr = n;
+	*cap = nc;
+	return 0;
+}
+
+static int load_session(struct loader *L)
+{
+	struct ts_session *s = L->s;
+	sqlite3_stmt *st;
+	if (prep(L,
+		 "SELECT tool_version, schema_version, start_wall, host, guest_cmdline, sink_spec,"
+		 " clean_end, timebase_hz, events, bytes, producer_waits, producer_wait_ns"
+		 " FROM session WHERE id = 1",
+		 &st))
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col_text(st, 0, s->tool_version, sizeof(s->tool_version));
+		s->schema_version = sqlite3_column_int(st, 1);
+		col_text(st, 2, s->started, sizeof(s->started));
+		col_text(st, 3, s->host, sizeof(s->host));
+		col_text(st, 4, s->cmdline, sizeof(s->cmdline));
+		col_text(st, 5, s->sink, sizeof(s->sink));
+		s->complete = sqlite3_column_int(st, 6) != 0;
+		s->timebase_hz = (uint64_t)sqlite3_column_int64(st, 7);
+		s->events = (uint64_t)sqlite3_column_int64(st, 8);
+		s->bytes = (uint64_t)sqlite3_column_int64(st, 9);
+		s->producer_waits = (uint64_t)sqlite3_column_int64(st, 10);
+		s->producer_wait_ns = (uint64_t)sqlite3_column_int64(st, 11);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(L, "session");
+
+	/* Event counts, bytes and time range from the rows (an incomplete session has no
+	 * counters at close). */
+	if (prep(L,
+		 "SELECT (SELECT count(*) FROM transport_event) + (SELECT count(*) FROM device_op)"
+		 " + (SELECT count(*) FROM chain) + (SELECT count(*) FROM chain_io)"
+		 " + (SELECT count(*) FROM chain_end) + (SELECT count(*) FROM sink_event)"
+		 " + (SELECT count(*) FROM mark),"
+		 " (SELECT min(t) FROM (SELECT min(t_ns) t FROM transport_event UNION ALL"
+		 "   SELECT min(t_ns) FROM device_op UNION ALL SELECT min(t_ns) FROM chain UNION ALL"
+		 "   SELECT min(t_ns) FROM sink_event UNION ALL SELECT min(t_ns) FROM mark)),"
+		 " (SELECT max(t) FROM (SELECT max(t_ns) t FROM transport_event UNION ALL"
+		 "   SELECT max(t_ns) FROM device_op UNION ALL SELECT max(t_ns) FROM chain UNION ALL"
+		 "   SELECT max(t_ns) FROM chain_io UNION ALL SELECT max(t_ns) FROM chain_end"
+		 "   UNION ALL SELECT max(t_ns) FROM sink_event UNION ALL SELECT max(t_ns) FROM mark)),"
+		 " (SELECT total(bytes) FROM pcm) + (SELECT total(length(data)) FROM chain_io)"
+		 " + (SELECT total(length(data)) FROM sink_event)"
+		 " + (SELECT count(*) FROM chain WHERE malformed != 0)",
+		 &st))
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		uint64_t nev = (uint64_t)sqlite3_column_int64(st, 0);
+		s->t_first_ns = sqlite3_column_int64(st, 1);
+		s->t_last_ns = sqlite3_column_int64(st, 2);
+		if (!s->complete || !s->events)
+			s->events = nev;
+		if (!s->complete || !s->bytes)
+			s->bytes = (uint64_t)sqlite3_column_double(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return fail(L, "event counts");
+	if (prep(L, "SELECT count(*) FROM chain WHERE malformed != 0", &st))
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		s->malformed = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static struct ts_stream *add_stream(struct loader *L, uint32_t id, int direction)
+{
+	struct ts_session *s = L->s;
+	struct ts_stream *x = ts_session_stream(s, id);
+	if (x)
+		return x;
+	if (L->filter >= 0 && (uint32_t)L->filter != id)
+		return NULL;
+	struct ts_stream *n = realloc(s->streams, (s->nstreams + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	s->streams = n;
+	x = &n[s->nstreams++];
+	memset(x, 0, sizeof(*x));
+	x->stream_id = id;
+	x->direction = (uint8_t)(direction < 0 ? 0xff : direction);
+	return x;
+}
+
+/* Streams: every stream with accepted parameters or I/O; parameters = the last accepted
+ * SET_PARAMS (falling back to the last sink open). */
+static int load_streams(struct loader *L)
+{
+	sqlite3_stmt *st;
+	if (prep(L,
+		 "SELECT p.stream, c.direction, p.format, p.channels, p.rate_hz, p.frame_bytes,"
+		 " p.period_bytes, p.buffer_bytes FROM pcm_params p"
+		 " LEFT JOIN config_stream c ON c.stream_id = p.stream ORDER BY p.chain",
+		 &st))
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
+		int dir = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 1);
+		if (L->filter >= 0 && (uint32_t)L->filter != id)
+			continue;
+		struct ts_stream *x = add_stream(L, id, dir);
+		if (!x) {
+			sqlite3_finalize(st);
+			return oom(L);
+		}
+		x->has_params = 1;
+		x->format = (uint8_t)sqlite3_column_int(st, 2);
+		x->channels = (uint8_t)sqlite3_column_int(st, 3);
+		x->rate_hz = (uint32_t)sqlite3_column_int64(st, 4);
+		x->frame_bytes = (uint32_t)sqlite3_column_int64(st, 5);
+		x->period_bytes = (uint32_t)sqlite3_column_int64(st, 6);
+		x->buffer_bytes = (uint32_t)sqlite3_column_int64(st, 7);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(L, "pcm_params");
+
+	if (prep(L,
+		 "SELECT stream, direction, format, channels, rate_hz, frame_bytes, period_bytes,"
+		 " buffer_bytes FROM sink_event WHERE kind = 1 ORDER BY id",
+		 &st))
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
+		if (L->filter >= 0 && (uint32_t)L->filter != id)
+			continue;
+		struct ts_stream *x = ts_session_stream(L->s, id);
+		if (x && x->has_params)
+			continue;
+		x = add_stream(L, id, sqlite3_column_int(st, 1));
+		if (!x) {
+			sqlite3_finalize(st);
+			return oom(L);
+		}
+		x->has_params = 1;
+		x->format = (uint8_t)sqlite3_column_int(st, 2);
+		x->channels = (uint8_t)sqlite3_column_int(st, 3);
+		x->rate_hz = (uint32_t)sqlite3_column_int64(st, 4);
+		x->frame_bytes = (uint32_t)sqlite3_column_int64(st, 5);
+		x->period_bytes = (uint32_t)sqlite3_column_int64(st, 6);
+		x->buffer_bytes = (uint32_t)sqlite3_column_int64(st, 7);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(L, "sink_event");
+	return 0;
+}
+
+static int cmp_msg(const void *a, const void *b)
+{
+	const struct ts_msg *x = a, *y = b;
+	int xd = x->t_done_ns >= 0, yd = y->t_done_ns >= 0;
+	if (xd != yd)
+		return yd - xd; /* completed first */
+	if (xd && x->t_done_ns != y->t_done_ns)
+		return (x->t_done_ns > y->t_done_ns) - (x->t_done_ns < y->t_done_ns);
+	return (x->chain > y->chain) - (x->chain < y->chain);
+}
+
+/* TX/RX messages. The stream is the xfer header's stream_id (first le32 the device read at
+ * offset 0), else the stream of the chain's PCM; a message of unknown stream is skipped. */
+static int load_msgs(struct loader *L)
+{
+	sqlite3_stmt *st;
+	if (prep(L,
+		 "SELECT ch.id, ch.queue, ch.seq, ch.t_ns, ch.rlen, e.t_ns, e.outcome, e.used_len,"
+		 " e.status,"
+		 " (SELECT io.data FROM chain_io io WHERE io.chain = ch.id AND io.dir = 0"
+		 "   AND io.off = 0 ORDER BY io.id LIMIT 1),"
+		 " (SELECT min(p.stream) FROM chain_io io JOIN pcm p ON p.id = io.pcm"
+		 "   WHERE io.chain = ch.id),"
+		 " (SELECT total(p.frames) FROM chain_io io JOIN pcm p ON p.id = io.pcm"
+		 "   WHERE io.chain = ch.id),"
+		 " (SELECT total(p.bytes) FROM chain_io io JOIN pcm p ON p.id = io.pcm"
+		 "   WHERE io.chain = ch.id)"
+		 " FROM chain ch LEFT JOIN chain_end e ON e.chain = ch.id"
+		 " WHERE ch.queue IN (2, 3) ORDER BY ch.id",
+		 &st))
+		return -1;
+	struct ts_session *s = L->s;
+	size_t *caps = calloc(s->nstreams + 1, sizeof(*caps));
+	if (!caps) {
+		sqlite3_finalize(st);
+		return oom(L);
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t sid = -1;
+		const unsigned char *hdr = sqlite3_column_blob(st, 9);
+		if (hdr && sqlite3_column_bytes(st, 9) >= 4)
+			sid = (int64_t)((uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 |
+					(uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24);
+		else if (sqlite3_column_type(st, 10) != SQLITE_NULL)
+			sid = sqlite3_column_int64(st, 10);
+		if (sid < 0)
+			continue;
+		struct ts_stream *x = ts_session_stream(s, (uint32_t)sid);
+		if (!x)
+			continue; /* never configured, or filtered out */
+		size_t idx = (size_t)(x - s->streams);
+		if (grow((void **)&x->msgs, &caps[idx], x->nmsgs, sizeof(*x->msgs))) {
+			free(caps);
+			sqlite3_finalize(st);
+			return oom(L);
+		}
+		struct ts_msg *m = &x->msgs[x->nmsgs++];
+		int queue = sqlite3_column_int(st, 1);
+		m->chain = (uint64_t)sqlite3_column_int64(st, 0);
+		m->seq = (uint64_t)sqlite3_column_int64(st, 2);
+		m->t_deq_ns = sqlite3_column_int64(st, 3);
+		int completed = sqlite3_column_type(st, 5) != SQLITE_NULL &&
+				sqlite3_column_int(st, 6) == 0;
+		m->t_done_ns = completed ? sqlite3_column_int64(st, 5) : -1;
+		m->status = (uint32_t)sqlite3_column_int64(st, 8);
+		double pcm_bytes = sqlite3_column_double(st, 12);
+		double frames = sqlite3_column_double(st, 11);
+		if (frames <= 0 && pcm_bytes > 0 && x->frame_bytes)
+			frames = pcm_bytes / x->frame_bytes;
+		x->pcm_bytes += (uint64_t)pcm_bytes;
+		x->pcm_frames += (uint64_t)frames;
+		if (frames <= 0 && x->frame_bytes) {
+			/* no PCM stored: the data part's size (TX: readable minus the xfer header;
+			 * RX: used_len minus the status) */
+			int64_t data = queue == VSND_VQ_TX ? sqlite3_column_int64(st, 4) - 4 :
+							     sqlite3_column_int64(st, 7) - 8;
+			if (data > 0)
+				frames = (double)(data / x->frame_bytes);
+		}
+		m->frames = (uint32_t)frames;
+		if (completed && m->status != VIRTIO_SND_S_OK)
+			s->io_errors++;
+	}
+	free(caps);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(L, "chain");
+	for (size_t i = 0; i < s->nstreams; i++)
+		qsort(s->streams[i].msgs, s->streams[i].nmsgs, sizeof(struct ts_msg), cmp_msg);
+	return 0;
+}
+
+static int add_mark(struct loader *L, size_t *cap, int64_t t, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int add_mark(struct loader *L, size_t *cap, int64_t t, const char *fmt, ...)
+{
+	struct ts_session *s = L->s;
+	if (grow((void **)&s->marks, cap, s->nmarks, sizeof(*s->marks)))
+		return oom(L);
+	struct ts_mark *m = &s->marks[s->nmarks++];
+	m->t_ns = t;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m->what, sizeof(m->what), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int cmp_mark(const void *a, const void *b)
+{
+	const struct ts_mark *x = a, *y = b;
+	return (x->t_ns > y->t_ns) - (x->t_ns < y->t_ns);
+}
+
+static int add_run(struct ts_stream *x, size_t *cap, int64_t start)
+{
+	size_t c = *cap;
+	if (grow((void **)&x->run_start, &c, x->nruns, sizeof(int64_t)))
+		return -1;
+	int64_t *n = realloc(x->run_end, c * sizeof(int64_t));
+	if (!n)
+		return -1;
+	x->run_end = n;
+	*cap = c;
+	x->run_start[x->nruns] = start;
+	x->run_end[x->nruns] = -1;
+	x->nruns++;
+	return 0;
+}
+
+/* Control commands, RUNNING intervals, device resets, sink problems and user marks. */
+static int load_control(struct loader *L)
+{
+	struct ts_session *s = L->s;
+	sqlite3_stmt *st;
+	size_t cap = 0, mcap = 0;
+	size_t *rcaps = calloc(s->nstreams + 1, sizeof(*rcaps));
+	if (!rcaps)
+		return oom(L);
+	/* Control replies and device resets in time order (a reset ends every run). */
+	if (prep(L,
+		 "SELECT 0, chain, code, target, status, t_dequeued_ns, t_completed_ns, discarded"
+		 " FROM control UNION ALL"
+		 " SELECT 1, id, NULL, NULL, NULL, t_ns, t_ns, 0 FROM device_op WHERE op = 3"
+		 " ORDER BY 7, 2",
+		 &st)) {
+		free(rcaps);
+		return -1;
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t tdeq = sqlite3_column_int64(st, 5), tdone = sqlite3_column_int64(st, 6);
+		if (sqlite3_column_int(st, 0) == 1) {
+			for (size_t i = 0; i < s->nstreams; i++) {
+				struct ts_stream *x = &s->streams[i];
+				if (x->nruns && x->run_end[x->nruns - 1] < 0)
+					x->run_end[x->nruns - 1] = tdone;
+			}
+			if (add_mark(L, &mcap, tdone, "device reset"))
+				goto nomem;
+			continue;
+		}
+		int discarded = sqlite3_column_int(st, 7);
+		uint32_t code = (uint32_t)sqlite3_column_int64(st, 2);
+		uint32_t status = (uint32_t)sqlite3_column_int64(st, 4);
+		int has_target = sqlite3_column_type(st, 3) != SQLITE_NULL;
+		int32_t target = has_target ? (int32_t)sqlite3_column_int64(st, 3) : -1;
+		int pcm_cmd = code >= VIRTIO_SND_R_PCM_SET_PARAMS && code <= VIRTIO_SND_R_PCM_STOP;
+		if (L->filter >= 0 && pcm_cmd && target != L->filter)
+			goto marks;
+		if (grow((void **)&s->ctls, &cap, s->nctls, sizeof(*s->ctls)))
+			goto nomem;
+		struct ts_ctl *c = &s->ctls[s->nctls++];
+		c->t_deq_ns = tdeq;
+		c->t_done_ns = discarded ? -1 : tdone;
+		c->code = code;
+		c->stream_id = target;
+		c->status = status;
+		c->discarded = discarded;
+	marks:
+		if (discarded)
+			continue;
+		if (pcm_cmd ? add_mark(L, &mcap, tdone, "%s %s (stream %d)", ts_code_name(code),
+				       ts_status_name(status), target) :
+			      add_mark(L, &mcap, tdone, "%s %s", ts_code_name(code),
+				       ts_status_name(status)))
+			goto nomem;
+		if (!pcm_cmd || status != VIRTIO_SND_S_OK || target < 0)
+			continue;
+		struct ts_stream *x = ts_session_stream(s, (uint32_t)target);
+		if (!x)
+			continue;
+		int open_run = x->nruns && x->run_end[x->nruns - 1] < 0;
+		if (code == VIRTIO_SND_R_PCM_START && !open_run) {
+			if (add_run(x, &rcaps[x - s->streams], tdone))
+				goto nomem;
+		} else if ((code == VIRTIO_SND_R_PCM_STOP || code == VIRTIO_SND_R_PCM_RELEASE) &&
+			   open_run) {
+			x->run_end[x->nruns - 1] = tdeq;
+		}
+	}
+	sqlite3_finalize(st);
+	free(rcaps);
+	rcaps = NULL;
+	if (rc != SQLITE_DONE)
+		return fail(L, "control");
+	for (size_t i = 0; i < s->nstreams; i++) {
+		struct ts_stream *x = &s->streams[i];
+		if (x->nruns && x->run_end[x->nruns - 1] < 0)
+			x->run_end[x->nruns - 1] = s->t_last_ns;
+	}
+
+	size_t ecap = 0;
+	if (prep(L, "SELECT t_ns, stream, kind, rc, msg FROM sink_event WHERE kind >= 5 ORDER BY id",
+		 &st))
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int32_t sid = (int32_t)sqlite3_column_int64(st, 1);
+		int kind = sqlite3_column_int(st, 2);
+		int64_t t = sqlite3_column_int64(st, 0);
+		const char *kn = kind == 5 ? "underrun" : kind == 6 ? "xrun" : "sink error";
+		if (add_mark(L, &mcap, t, "%s (stream %d)", kn, sid))
+			goto nomem;
+		if (L->filter >= 0 && sid != L->filter)
+			continue;
+		if (grow((void **)&s->sinkevs, &ecap, s->nsinkevs, sizeof(*s->sinkevs)))
+			goto nomem;
+		struct ts_sinkev *e = &s->sinkevs[s->nsinkevs++];
+		memset(e, 0, sizeof(*e));
+		e->t_ns = t;
+		e->stream_id = sid;
+		e->kind = kind == 5 ? TS_EV_UNDERRUN : kind == 6 ? TS_EV_XRUN : TS_EV_ERROR;
+		col_text(st, 4, e->msg, sizeof(e->msg));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(L, "sink_event");
+
+	if (prep(L, "SELECT t_ns, text FROM mark ORDER BY id", &st))
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 1);
+		if (add_mark(L, &mcap, sqlite3_column_int64(st, 0), "mark \"%s\"",
+			     t ? (const char *)t : ""))
+			goto nomem;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(L, "mark");
+	qsort(s->marks, s->nmarks, sizeof(*s->marks), cmp_mark);
+	return 0;
+nomem:
+	sqlite3_finalize(st);
+	free(rcaps);
+	return oom(L);
+}
+
+/* Pairs (host ns, guest ticks) from chain arrivals, for the guest clock drift. */
+static int load_guest_time(struct loader *L)
+{
+	struct ts_session *s = L->s;
+	sqlite3_stmt *st;
+	size_t cap = 0, cap2 = 0;
+	if (prep(L, "SELECT t_ns, ticks FROM chain WHERE ticks > 0 ORDER BY id", &st))
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (grow((void **)&s->gt_host_ns, &cap, s->ngt, sizeof(int64_t)) ||
+		    grow((void **)&s->gt_ticks, &cap2, s->ngt, sizeof(int64_t))) {
+			sqlite3_finalize(st);
+			return oom(L);
+		}
+		s->gt_host_ns[s->ngt] = sqlite3_column_int64(st, 0);
+		s->gt_ticks[s->ngt] = sqlite3_column_int64(st, 1);
+		s->ngt++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(L, "chain ticks");
+	return 0;
+}
+
+int ts_load(struct sqlite3 *db, int stream_filter, struct ts_session *out, char *err,
+	    size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	struct loader L = { .db = db, .s = out, .err = err, .errlen = errlen,
+			    .filter = stream_filter };
+	if (load_session(&L) || load_streams(&L) || load_msgs(&L) || load_control(&L) ||
+	    load_guest_time(&L)) {
+		ts_session_free(out);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,357 @@
+/* snd_io.c - virtio-snd PCM I/O (VirtIO 1.2, 5.14.6.8): TX/RX message queues per stream and
+ * the two PCM threads that play and capture them one period at a time at the audio rate. */
+#include "snd_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Design (the public semu's model, made deterministic):
+ * - vsnd_dev_submit() (the vCPU thread) checks an I/O message and appends it to its
+ *   stream's queue; it never touches PCM bytes.
+ * - One TX thread serves every output stream and one RX thread every input stream. A
+ *   thread sleeps on its condition variable through clock->ops->wait_until() until the
+ *   earliest period boundary of its streams (ties: lowest stream id) or until kicked.
+ * - TX at a boundary: the message that was playing is complete (status, latency_bytes,
+ *   used.len 8), and the next one starts: its bytes are read from the chain NOW (the guest
+ *   may refill a re-queued buffer after submitting it, facts 4.8.4) and handed to the sink.
+ * - RX at the end of a message's period: the source is read and the chain completed with
+ *   used.len = data + 8, status in the last 8 writable bytes.
+ * - Boundaries are base_ns + frames / rate: exact, drift-free and driven only by the clock.
+ * Chains are read, written and completed only with dev->mu held; sink I/O happens with it
+ * released while the stream is marked busy. */
+
+static uint64_t frames_ns(uint64_t frames, uint32_t rate)
+{
+	if (!rate)
+		return 0;
+	return (uint64_t)((unsigned __int128)frames * 1000000000u / rate);
+}
+
+void snd_kick(struct vsnd_dev *dev, uint8_t direction)
+{
+	struct snd_worker *w = &dev->workers[direction & 1];
+	w->kicked = true;
+	if (w->started)
+		pthread_cond_signal(&w->cv);
+}
+
+void snd_wait_not_busy(struct vsnd_dev *dev, struct snd_stream *s)
+{
+	while (s->busy)
+		pthread_cond_wait(&dev->idle_cv, &dev->mu);
+}
+
+void snd_sink_close(struct snd_stream *s)
+{
+	if (s->sink_open && s->sink && s->sink->ops->close)
+		s->sink->ops->close(s->sink);
+	s->sink_open = false;
+}
+
+static struct snd_msg *pop(struct snd_stream *s)
+{
+	struct snd_msg *m = s->qhead;
+	if (!m)
+		return NULL;
+	s->qhead = m->next;
+	if (!s->qhead)
+		s->qtail = NULL;
+	s->qcount--;
+	s->qbytes -= m->bytes;
+	m->next = NULL;
+	return m;
+}
+
+/* Return an I/O chain: the status goes first (TX) or in the last 8 writable bytes (RX). */
+static void io_complete(struct vsnd_chain *c, uint32_t status, uint32_t latency,
+			uint32_t data_bytes)
+{
+	uint8_t st[8];
+	snd_put_u32(st, status);
+	snd_put_u32(st + 4, latency);
+	if (c->queue == VSND_VQ_TX) {
+		vsnd_chain_write(c, 0, st, sizeof(st));
+		vsnd_chain_complete(c, sizeof(st));
+	} else {
+		vsnd_chain_write(c, c->wlen - sizeof(st), st, sizeof(st));
+		vsnd_chain_complete(c, data_bytes + (uint32_t)sizeof(st));
+	}
+}
+
+static void msg_done(struct snd_stream *s, struct snd_msg *m, uint32_t status, uint32_t latency,
+		     uint32_t data_bytes)
+{
+	if (status != VIRTIO_SND_S_OK)
+		s->stats.io_errors++;
+	io_complete(m->chain, status, latency, data_bytes);
+	free(m);
+}
+
+void snd_flush(struct vsnd_dev *dev, struct snd_stream *s, uint32_t status)
+{
+	(void)dev;
+	if (s->playing) {
+		struct snd_msg *m = s->playing;
+		s->playing = NULL;
+		msg_done(s, m, status == VIRTIO_SND_S_OK ? m->status : status, 0, 0);
+	}
+	struct snd_msg *m;
+	while ((m = pop(s)))
+		msg_done(s, m, status, 0, 0);
+}
+
+void snd_discard(struct vsnd_dev *dev, struct snd_stream *s)
+{
+	(void)dev;
+	if (s->playing) {
+		vsnd_chain_discard(s->playing->chain);
+		free(s->playing);
+		s->playing = NULL;
+	}
+	struct snd_msg *m;
+	while ((m = pop(s))) {
+		vsnd_chain_discard(m->chain);
+		free(m);
+	}
+}
+
+void snd_io_submit(struct vsnd_dev *dev, struct vsnd_chain *c)
+{
+	const bool tx = c->queue == VSND_VQ_TX;
+	uint8_t hdr[4];
+	/* No xfer header or no room for a status: nothing can be said (facts 5). */
+	if (c->rlen < sizeof(struct virtio_snd_pcm_xfer) ||
+	    c->wlen < sizeof(struct virtio_snd_pcm_status) ||
+	    vsnd_chain_read(c, 0, hdr, sizeof(hdr)) != sizeof(hdr)) {
+		vsnd_chain_complete(c, 0);
+		return;
+	}
+	uint32_t sid = snd_get_u32(hdr);
+	struct snd_stream *s = sid < dev->cfg.nstreams ? &dev->st[sid] : NULL;
+	/* Malformed: readable after writable, TX with writable data or RX with readable data. */
+	bool bad = c->malformed || (tx ? c->wlen != sizeof(struct virtio_snd_pcm_status)
+				       : c->rlen != sizeof(struct virtio_snd_pcm_xfer));
+	if (!s || bad || s->cfg.direction != (tx ? VIRTIO_SND_D_OUTPUT : VIRTIO_SND_D_INPUT) ||
+	    (s->state != VSND_PCM_PREPARED && s->state != VSND_PCM_RUNNING &&
+	     s->state != VSND_PCM_STOPPED)) {
+		io_complete(c, VIRTIO_SND_S_IO_ERR, 0, 0);
+		return;
+	}
+	struct snd_msg *m = calloc(1, sizeof(*m));
+	if (!m) {
+		io_complete(c, VIRTIO_SND_S_IO_ERR, 0, 0);
+		return;
+	}
+	/* Whole frames only, at most buffer_bytes (facts 5). */
+	uint32_t data = tx ? c->rlen - (uint32_t)sizeof(struct virtio_snd_pcm_xfer)
+			   : c->wlen - (uint32_t)sizeof(struct virtio_snd_pcm_status);
+	if (data > s->p.buffer_bytes)
+		data = s->p.buffer_bytes;
+	m->chain = c;
+	m->frames = data / s->p.frame_bytes;
+	m->bytes = m->frames * s->p.frame_bytes;
+	m->status = VIRTIO_SND_S_OK;
+	if (s->qtail)
+		s->qtail->next = m;
+	else
+		s->qhead = m;
+	s->qtail = m;
+	s->qcount++;
+	s->qbytes += m->bytes;
+	if (s->state == VSND_PCM_RUNNING) {
+		if (!s->anchored) {
+			/* First message after START on an empty queue, or after running dry. */
+			s->anchored = true;
+			s->base_ns = vsnd_clock_now(dev->clock);
+			s->run_frames = 0;
+		}
+		snd_kick(dev, s->cfg.direction);
+	}
+}
+
+/* The queue ran dry while RUNNING: an underrun (TX) or overrun (RX), facts 3.9/3.10. No
+ * silence is inserted into the sink: it receives exactly the guest's frames. */
+static void xrun(struct vsnd_dev *dev, struct snd_stream *s)
+{
+	s->anchored = false;
+	s->stats.xruns++;
+	if (s->sink && s->sink->report)
+		s->sink->report(s->sink->report_ctx,
+				s->cfg.direction == VIRTIO_SND_D_OUTPUT ? VSND_SINK_EV_UNDERRUN
+									: VSND_SINK_EV_XRUN,
+				0, "virtio-snd: I/O queue ran dry while running");
+	if (s->features & (1u << VIRTIO_SND_PCM_F_EVT_XRUNS))
+		snd_queue_event(dev, VIRTIO_SND_EVT_PCM_XRUN, s->id);
+}
+
+/* When the stream's next action is due, or VSND_CLOCK_NEVER. */
+static uint64_t stream_deadline(const struct snd_stream *s)
+{
+	if (s->state != VSND_PCM_RUNNING || !s->anchored)
+		return VSND_CLOCK_NEVER;
+	if (s->cfg.direction == VIRTIO_SND_D_OUTPUT) {
+		if (s->playing || s->qhead)
+			return s->base_ns + frames_ns(s->run_frames, s->p.rate_hz);
+		return VSND_CLOCK_NEVER;
+	}
+	if (s->qhead)
+		return s->base_ns + frames_ns(s->run_frames + s->qhead->frames, s->p.rate_hz);
+	return VSND_CLOCK_NEVER;
+}
+
+static void mark_idle(struct vsnd_dev *dev, struct snd_stream *s)
+{
+	s->busy = false;
+	pthread_cond_broadcast(&dev->idle_cv);
+}
+
+static void tx_step(struct vsnd_dev *dev, struct snd_stream *s)
+{
+	if (s->playing) {
+		/* Its period is over: complete it; latency = bytes still queued behind it. */
+		struct snd_msg *m = s->playing;
+		s->playing = NULL;
+		s->stats.messages++;
+		uint64_t lat = s->qbytes > UINT32_MAX ? UINT32_MAX : s->qbytes;
+		msg_done(s, m, m->status, (uint32_t)lat, 0);
+		if (!s->qhead)
+			xrun(dev, s);
+		return;
+	}
+	struct snd_msg *m = pop(s);
+	s->playing = m;
+	s->run_frames += m->frames;
+	s->stats.frames += m->frames;
+	if (!m->bytes)
+		return;
+	uint32_t got = vsnd_chain_read(m->chain, sizeof(struct virtio_snd_pcm_xfer), s->stage,
+				       m->bytes);
+	if (got < m->bytes)
+		memset(s->stage + got, 0, m->bytes - got);
+	if (!s->sink || !s->sink_open || !s->sink->ops->write)
+		return;
+	s->busy = true;
+	pthread_mutex_unlock(&dev->mu);
+	int r = s->sink->ops->write(s->sink, s->stage, m->bytes);
+	pthread_mutex_lock(&dev->mu);
+	if (r < 0)
+		m->status = VIRTIO_SND_S_IO_ERR; /* m is still s->playing: flushes wait for busy */
+	mark_idle(dev, s);
+}
+
+static void rx_step(struct vsnd_dev *dev, struct snd_stream *s)
+{
+	struct snd_msg *m = s->qhead;
+	int r = 0;
+	if (m->bytes) {
+		s->busy = true;
+		pthread_mutex_unlock(&dev->mu);
+		if (s->sink && s->sink_open && s->sink->ops->read)
+			r = s->sink->ops->read(s->sink, s->stage, m->bytes);
+		else
+			snd_fill_silence(s->p.format, s->stage, m->bytes);
+		pthread_mutex_lock(&dev->mu);
+		mark_idle(dev, s); /* m is still the head: flushes wait for busy */
+	}
+	m = pop(s);
+	s->run_frames += m->frames;
+	s->stats.messages++;
+	if (r < 0) {
+		msg_done(s, m, VIRTIO_SND_S_IO_ERR, 0, 0);
+	} else {
+		vsnd_chain_write(m->chain, 0, s->stage, m->bytes);
+		s->stats.frames += m->frames;
+		msg_done(s, m, VIRTIO_SND_S_OK, 0, m->bytes);
+	}
+	if (!s->qhead)
+		xrun(dev, s);
+}
+
+static void *worker_main(void *arg)
+{
+	struct snd_worker *w = arg;
+	struct vsnd_dev *dev = w->dev;
+	pthread_mutex_lock(&dev->mu);
+	while (!dev->quit) {
+		w->kicked = false;
+		uint64_t now = vsnd_clock_now(dev->clock);
+		struct snd_stream *best = NULL;
+		uint64_t bd = VSND_CLOCK_NEVER;
+		for (uint32_t i = 0; i < dev->cfg.nstreams; i++) {
+			struct snd_stream *s = &dev->st[i];
+			if (s->cfg.direction != w->direction)
+				continue;
+			uint64_t d = stream_deadline(s);
+			if (d < bd) {
+				bd = d;
+				best = s;
+			}
+		}
+		if (best && bd <= now) {
+			if (w->direction == VIRTIO_SND_D_OUTPUT)
+				tx_step(dev, best);
+			else
+				rx_step(dev, best);
+			continue;
+		}
+		w->waiting = true;
+		w->deadline = bd;
+		pthread_cond_broadcast(&dev->idle_cv);
+		dev->clock->ops->wait_until(dev->clock, &w->cv, &dev->mu, bd);
+		w->waiting = false;
+	}
+	pthread_mutex_unlock(&dev->mu);
+	return NULL;
+}
+
+int snd_workers_start(struct vsnd_dev *dev)
+{
+	for (uint8_t d = 0; d < 2; d++) {
+		struct snd_worker *w = &dev->workers[d];
+		w->dev = dev;
+		w->direction = d;
+		if (vsnd_cond_init(&w->cv))
+			return -1;
+		if (pthread_create(&w->thread, NULL, worker_main, w)) {
+			pthread_cond_destroy(&w->cv);
+			return -1;
+		}
+		w->started = true;
+	}
+	return 0;
+}
+
+void snd_workers_stop(struct vsnd_dev *dev)
+{
+	pthread_mutex_lock(&dev->mu);
+	dev->quit = true;
+	for (uint8_t d = 0; d < 2; d++)
+		snd_kick(dev, d);
+	pthread_mutex_unlock(&dev->mu);
+	for (uint8_t d = 0; d < 2; d++) {
+		struct snd_worker *w = &dev->workers[d];
+		if (!w->started)
+			continue;
+		pthread_join(w->thread, NULL);
+		pthread_cond_destroy(&w->cv);
+		w->started = false;
+	}
+}
+
+void vsnd_dev_quiesce(struct vsnd_dev *dev)
+{
+	pthread_mutex_lock(&dev->mu);
+	for (;;) {
+		uint64_t now = vsnd_clock_now(dev->clock);
+		bool idle = true;
+		for (uint8_t d = 0; d < 2; d++) {
+			const struct snd_worker *w = &dev->workers[d];
+			if (w->started && (!w->waiting || w->kicked || w->deadline <= now))
+				idle = false;
+		}
+		if (idle || dev->quit)
+			break;
+		pthread_cond_wait(&dev->idle_cv, &dev->mu);
+	}
+	pthread_mutex_unlock(&dev->mu);
+}

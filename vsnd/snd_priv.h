@@ -1,0 +1,124 @@
+/* snd_priv.h - internals shared by the virtio-snd device core files (snd.c: lifecycle,
+ * config, events; snd_ctl.c: control requests; snd_io.c: TX/RX queues and PCM threads). */
+#ifndef VSND_SND_PRIV_H
+#define VSND_SND_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "snd.h"
+
+/* Largest buffer_bytes accepted by SET_PARAMS (facts sheet 5: larger is NOT_SUPP). */
+#define SND_MAX_BUFFER_BYTES (16u << 20)
+/* Pending events kept while the driver has no eventq buffer posted (facts sheet 3.10). */
+#define SND_EVENT_FIFO 64
+
+/* One held I/O message (txq or rxq chain) of a stream. */
+struct snd_msg {
+	struct snd_msg *next;
+	struct vsnd_chain *chain;
+	uint32_t frames; /* whole frames to play or capture (capped at buffer_bytes) */
+	uint32_t bytes;  /* frames * frame_bytes */
+	uint32_t status; /* VIRTIO_SND_S_OK, or IO_ERR once a sink write failed */
+};
+
+struct snd_stream {
+	struct vsnd_stream_cfg cfg;
+	uint32_t id;
+	enum vsnd_pcm_state state;
+	struct vsnd_pcm_params p; /* valid from PARAMS on; kept across RELEASE */
+	uint32_t features;        /* PCM features the driver selected */
+	struct vsnd_sink *sink;   /* owned; NULL = discard (output) or silence (input) */
+	bool sink_open;
+
+	/* Held messages in arrival order; TX: `playing` is the one handed to the sink. */
+	struct snd_msg *qhead, *qtail;
+	uint32_t qcount;
+	uint64_t qbytes;
+	struct snd_msg *playing;
+
+	/* Timeline (facts 3.9): while `anchored`, the frame boundary after run_frames frames
+	 * is due at base_ns + run_frames / rate. STOP remembers stop_ns; START shifts base_ns
+	 * by the paused time. Running dry (xrun) drops the anchor; the next message re-anchors
+	 * at its arrival. */
+	bool anchored;
+	uint64_t base_ns, run_frames, stop_ns;
+
+	/* A PCM thread is doing sink I/O with the device mutex released. While set nobody
+	 * else touches the sink or removes the head message. */
+	bool busy;
+	uint8_t *stage; /* bytes of one message between chain and sink */
+	uint32_t stage_len;
+
+	struct vsnd_stream_stats stats;
+};
+
+struct snd_worker {
+	struct vsnd_dev *dev;
+	uint8_t direction; /* serves the streams of this direction */
+	pthread_t thread;
+	bool started;
+	pthread_cond_t cv; /* vsnd_cond_init: kicked by submit/control, timed by the clock */
+	bool kicked;       /* new work since the last scan */
+	bool waiting;      /* blocked in wait_until(deadline) */
+	uint64_t deadline;
+};
+
+struct snd_evq_node {
+	struct snd_evq_node *next;
+	struct vsnd_chain *chain;
+};
+
+struct vsnd_dev {
+	struct vsnd_config cfg;
+	struct vsnd_host host;
+	struct vsnd_clock *clock;
+
+	pthread_mutex_t mu;
+	pthread_cond_t idle_cv; /* busy, ctl_active or a worker's waiting changed */
+	bool quit;
+	bool driver_ok;
+	bool ctl_active; /* a control request is in progress (keeps controlq in order) */
+
+	struct snd_stream st[VSND_MAX_STREAMS];
+	struct {
+		uint8_t connected;
+		uint32_t association, sequence;
+	} jacks[VSND_MAX_JACKS];
+
+	/* eventq: posted buffers and events waiting for one. */
+	struct snd_evq_node *evq_head, *evq_tail;
+	struct virtio_snd_event events[SND_EVENT_FIFO];
+	uint32_t ev_first, ev_count;
+
+	struct snd_worker workers[2]; /* [VIRTIO_SND_D_OUTPUT], [VIRTIO_SND_D_INPUT] */
+};
+
+/* Tables (static const data). */
+uint32_t snd_format_bytes(uint8_t format);
+uint32_t snd_rate_hz(uint8_t rate);
+void snd_fill_silence(uint8_t format, uint8_t *buf, uint32_t bytes);
+
+/* snd.c */
+void snd_queue_event(struct vsnd_dev *dev, uint32_t code, uint32_t data);
+void snd_put_u32(void *p, uint32_t v);
+uint32_t snd_get_u32(const void *p);
+
+/* snd_ctl.c: one control request, with dev->mu held. Completes the chain. */
+void snd_ctl(struct vsnd_dev *dev, struct vsnd_chain *c);
+
+/* snd_io.c (all with dev->mu held unless stated) */
+void snd_io_submit(struct vsnd_dev *dev, struct vsnd_chain *c);
+void snd_kick(struct vsnd_dev *dev, uint8_t direction);
+void snd_wait_not_busy(struct vsnd_dev *dev, struct snd_stream *s);
+/* Complete every held message of s with `status` (used.len 8 or data+8 for RX). */
+void snd_flush(struct vsnd_dev *dev, struct snd_stream *s, uint32_t status);
+/* Discard (reset) every held message of s without returning it. */
+void snd_discard(struct vsnd_dev *dev, struct snd_stream *s);
+void snd_sink_close(struct snd_stream *s);
+int snd_workers_start(struct vsnd_dev *dev);
+/* Called without dev->mu: stop and join the threads. */
+void snd_workers_stop(struct vsnd_dev *dev);
+
+#endif
