@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -99,7 +100,7 @@ static void control(struct gen *g, int64_t t, uint32_t code, uint32_t status)
 
 static int64_t tx_arrive(struct gen *g, int64_t t)
 {
-	static const uint8_t hdr[4] = { 0, 0, 0, 0 };
+	static const uint8_t hdr[4] = {0, 0, 0, 0};
 	int64_t c = chain_ev(g, t, VSND_VQ_TX, 4 + PERIOD_FRAMES * FRAME_BYTES, 8);
 	io_ev(g, c, t + 500, 0, 0, hdr, 4, 0);
 	return c;
@@ -107,25 +108,26 @@ static int64_t tx_arrive(struct gen *g, int64_t t)
 
 static void generate(const char *path, uint64_t target_events)
 {
-	struct gen g = { 0 };
+	struct gen g = {0};
 	unlink(path);
 	if (sqlite3_open(path, &g.db) != SQLITE_OK)
 		die(&g, "open");
 	char *err = NULL;
-	if (sqlite3_exec(g.db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", NULL, NULL, &err) ||
+	if (sqlite3_exec(g.db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", NULL, NULL,
+			 &err) ||
 	    sqlite3_exec(g.db, vt_schema_v1_sql, NULL, NULL, &err) ||
 	    sqlite3_exec(g.db, "BEGIN", NULL, NULL, &err))
 		die(&g, err ? err : "schema");
 	const char *sql[] = {
-		"INSERT INTO chain VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, 0, 3)",
-		"INSERT INTO chain_io VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)",
-		"INSERT INTO chain_end VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, 0)",
-		"INSERT INTO pcm VALUES (?1, ?2, 0, 0, ?3, ?4, 4, ?5, ?6, ?7, ?8, ?9)",
-		"INSERT INTO sink_event (id, t_ns, ticks, stream, kind, rc, bytes, duration_ns,"
-		" stream_offset) VALUES (?1, ?2, ?3, 0, 2, 0, ?4, 3000, ?5)",
-		"INSERT INTO control VALUES (?1, ?2, 0, NULL, NULL, NULL, ?3, 4, ?4, 0, ?5, 0, 0)",
+	    "INSERT INTO chain VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, 0, 3)",
+	    "INSERT INTO chain_io VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)",
+	    "INSERT INTO chain_end VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, 0)",
+	    "INSERT INTO pcm VALUES (?1, ?2, 0, 0, ?3, ?4, 4, ?5, ?6, ?7, ?8, ?9)",
+	    "INSERT INTO sink_event (id, t_ns, ticks, stream, kind, rc, bytes, duration_ns,"
+	    " stream_offset) VALUES (?1, ?2, ?3, 0, 2, 0, ?4, 3000, ?5)",
+	    "INSERT INTO control VALUES (?1, ?2, 0, NULL, NULL, NULL, ?3, 4, ?4, 0, ?5, 0, 0)",
 	};
-	sqlite3_stmt **st[] = { &g.chain, &g.io, &g.end, &g.pcm, &g.sink, &g.ctl };
+	sqlite3_stmt **st[] = {&g.chain, &g.io, &g.end, &g.pcm, &g.sink, &g.ctl};
 	for (int i = 0; i < 6; i++)
 		if (sqlite3_prepare_v2(g.db, sql[i], -1, st[i], NULL) != SQLITE_OK)
 			die(&g, sql[i]);
@@ -135,8 +137,9 @@ static void generate(const char *path, uint64_t target_events)
 	char q[512];
 	snprintf(q, sizeof(q),
 		 "INSERT INTO pcm_params VALUES (%lld, 0, %d, %d, 0, 2, %d, %d, 48000, 4, %lld)",
-		 (long long)g.id - 1, NBUF * PERIOD_FRAMES * FRAME_BYTES, PERIOD_FRAMES * FRAME_BYTES,
-		 VIRTIO_SND_PCM_FMT_S16, VIRTIO_SND_PCM_RATE_48000, (long long)t0 + 10000);
+		 (long long)g.id - 1, NBUF * PERIOD_FRAMES * FRAME_BYTES,
+		 PERIOD_FRAMES * FRAME_BYTES, VIRTIO_SND_PCM_FMT_S16, VIRTIO_SND_PCM_RATE_48000,
+		 (long long)t0 + 10000);
 	if (sqlite3_exec(g.db, q, NULL, NULL, &err))
 		die(&g, err);
 	control(&g, t0 + 1000000, VIRTIO_SND_R_PCM_PREPARE, VIRTIO_SND_S_OK);
@@ -147,9 +150,10 @@ static void generate(const char *path, uint64_t target_events)
 	control(&g, t0 + 3000000, VIRTIO_SND_R_PCM_START, VIRTIO_SND_S_OK);
 	int64_t start = t0 + 3010000, prev = start;
 	uint8_t pcm[PERIOD_FRAMES * FRAME_BYTES];
-	static const uint8_t status[8] = { 0x00, 0x80, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t status[8] = {0x00, 0x80, 0, 0, 0, 0, 0, 0};
 	for (uint64_t k = 1; g.events + 8 < target_events; k++) {
-		int64_t T = start + (int64_t)k * P + (int64_t)((7 * k * k + 13 * k) % 101) * 500 - 25000;
+		int64_t T =
+		    start + (int64_t)k * P + (int64_t)((7 * k * k + 13 * k) % 101) * 500 - 25000;
 		int64_t m = ring[head];
 		head = (head + 1) % (NBUF * 2);
 		n--;
@@ -200,7 +204,8 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static double run_stats(const char *tool, const char *db)
+/* Wall-clock seconds of one run; *cpu gets the child's user + system CPU seconds. */
+static double run_stats(const char *tool, const char *db, double *cpu)
 {
 	double t = now_s();
 	pid_t pid = fork();
@@ -211,11 +216,14 @@ static double run_stats(const char *tool, const char *db)
 		_exit(127);
 	}
 	int status;
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	struct rusage ru;
+	if (pid < 0 || wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "bench_stats: %s stats %s failed\n", tool, db);
 		exit(1);
 	}
+	*cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
 	return now_s() - t;
 }
 
@@ -232,12 +240,16 @@ int main(int argc, char **argv)
 		generate(db, events);
 		fprintf(stderr, "bench_stats: wrote %s (%.1f s)\n", db, now_s() - t);
 	}
-	double best = 1e9;
+	double best = 1e9, best_cpu = 1e9;
 	for (int i = 0; i < 3; i++) {
-		double t = run_stats(tool, db);
+		double cpu, t = run_stats(tool, db, &cpu);
 		if (t < best)
 			best = t;
+		if (cpu < best_cpu)
+			best_cpu = cpu;
 	}
-	printf("stats_1m_events %.3f s\n", best);
+	/* wall time is what the issue targets; CPU time is steadier on a shared machine */
+	printf("stats_1m_events_wall %.3f s\n", best);
+	printf("stats_1m_events_cpu %.3f s\n", best_cpu);
 	return 0;
 }

@@ -26,6 +26,8 @@ for tool in riscv64-linux-gnu-gcc dpkg-query flock sha256sum; do
 	command -v "$tool" >/dev/null || { echo "guest/build.sh: $tool not found (see .ci/packages)" >&2; exit 1; }
 done
 
+# A parent make's flags (jobserver fds, `CC=...` overrides) must not leak into the kernel build.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 epoch=1704067200 # SOURCE_DATE_EPOCH of every build product (also the cpio mtime)
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 inputs=(guest/kernel.config guest/build-kernel.sh guest/build.sh guest/mkcpio.c
@@ -37,7 +39,7 @@ mkdir -p "$cache"
 
 if [ ! -e "$gdir/done" ]; then
 	start=$(date +%s)
-	kdir=$("$here/build-kernel.sh" "$cache")
+	kdir=$("$here/build-kernel.sh" "$cache" | tail -n 1) # its last line is the directory
 	exec 8>"$cache/.guest.lock"
 	flock 8
 	if [ ! -e "$gdir/done" ]; then

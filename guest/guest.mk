@@ -23,6 +23,14 @@ guest: $(MKCPIO)
 	$(Q)guest/build.sh --mkcpio $(MKCPIO) --out $(GUEST_DIR)
 	@touch $(GUEST_DIR)/.stamp
 
+# `make guest-audio AUDIO=x.wav [AUDIO_NAME=/audio.wav]`: base + audio archive, printed path.
+.PHONY: guest-audio
+guest-audio: $(GUEST_DIR)/.stamp
+	$(Q)test -n "$(AUDIO)" || { echo "make guest-audio: set AUDIO=file.wav" >&2; exit 2; }
+	$(Q)MKCPIO=$(MKCPIO) guest/mkinitrd.sh $(GUEST_DIR)/initramfs-audio.cpio "$(AUDIO)" \
+		"$(or $(AUDIO_NAME),/audio.wav)" $(GUEST_INITRD)
+	@echo "GUEST_INITRD_AUDIO=$(abspath $(GUEST_DIR)/initramfs-audio.cpio)"
+
 # For rules that need the guest as a file prerequisite.
 $(GUEST_DIR)/.stamp: $(GUEST_SRC) $(MKCPIO)
 	$(Q)guest/build.sh --mkcpio $(MKCPIO) --out $(GUEST_DIR) >/dev/null

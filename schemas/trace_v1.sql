@@ -18,6 +18,19 @@
 --     whose bytes equal the PCM already stored for that stream offset has sink_event.data NULL.
 --   * Codes (control requests, statuses, events) are the VirtIO 1.2 5.14 numbers; names are
 --     in table code_name.
+--   * A session that is still being recorded, or was killed, is readable (WAL): it has
+--     session.clean_end = 0 and everything committed so far (commits every ~100 ms).
+--   * Complete = clean_end = 1 AND truncated = 0. producer_waits > 0 means the recorder
+--     slowed the audio path (its queue was full) for producer_wait_ns in total.
+--
+-- Examples (sqlite3 session.db):
+--   SELECT * FROM control_timeline;                        -- what the driver asked, answers
+--   SELECT stream, count(*), avg(interval_ns) / 1e6 AS ms,
+--          max(interval_ns) / 1e6 AS worst_ms FROM period_timing GROUP BY stream;
+--   SELECT * FROM timeline WHERE t_ns BETWEEN 5e9 AND 5.1e9;   -- everything in a window
+--   SELECT writefile('s0.raw', data) FROM pcm_in_order WHERE stream = 0;  -- (one file per
+--          row; use `vsndtrace export --wav` for a whole stream)
+--   SELECT * FROM sink_problem;                            -- underruns, xruns, errors
 PRAGMA application_id = 1987276388;
 PRAGMA user_version = 1;
 

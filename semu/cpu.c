@@ -136,389 +136,479 @@ static inline uint32_t extend_load(unsigned f3, uint32_t raw)
 	}
 }
 
+/* Dispatch key of an instruction: opcode (bits 0-6) and funct3 (bits 7-9). */
+#define KEY(op, f3) ((op) | ((f3) << 7))
+#define KEY_ALL_F3(op, label)                                                       \
+	[KEY(op, 0)] = &&label, [KEY(op, 1)] = &&label, [KEY(op, 2)] = &&label,     \
+	[KEY(op, 3)] = &&label, [KEY(op, 4)] = &&label, [KEY(op, 5)] = &&label,     \
+	[KEY(op, 6)] = &&label, [KEY(op, 7)] = &&label
+
 /* Execute up to *left instructions; stops early when a mode change, trap, CSR write, MMIO
- * access or WFI asks for it. */
+ * access or WFI asks for it. Threaded code: every handler ends with its own fetch and
+ * indirect jump, so the host predicts each guest instruction's successor separately. */
 static int run_block(struct rv_cpu *cpu, uint64_t *left)
 {
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Winitializer-overrides"
+#else
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+#endif
+	static const void *const dispatch[1024] = {
+		[0 ... 1023] = &&op_illegal,
+		KEY_ALL_F3(0x37, op_lui),
+		KEY_ALL_F3(0x17, op_auipc),
+		KEY_ALL_F3(0x6F, op_jal),
+		[KEY(0x67, 0)] = &&op_jalr,
+		[KEY(0x63, 0)] = &&op_beq,
+		[KEY(0x63, 1)] = &&op_bne,
+		[KEY(0x63, 4)] = &&op_blt,
+		[KEY(0x63, 5)] = &&op_bge,
+		[KEY(0x63, 6)] = &&op_bltu,
+		[KEY(0x63, 7)] = &&op_bgeu,
+		[KEY(0x03, 0)] = &&op_lb,
+		[KEY(0x03, 1)] = &&op_lh,
+		[KEY(0x03, 2)] = &&op_lw,
+		[KEY(0x03, 4)] = &&op_lbu,
+		[KEY(0x03, 5)] = &&op_lhu,
+		[KEY(0x23, 0)] = &&op_sb,
+		[KEY(0x23, 1)] = &&op_sh,
+		[KEY(0x23, 2)] = &&op_sw,
+		[KEY(0x13, 0)] = &&op_addi,
+		[KEY(0x13, 1)] = &&op_slli,
+		[KEY(0x13, 2)] = &&op_slti,
+		[KEY(0x13, 3)] = &&op_sltiu,
+		[KEY(0x13, 4)] = &&op_xori,
+		[KEY(0x13, 5)] = &&op_srxi,
+		[KEY(0x13, 6)] = &&op_ori,
+		[KEY(0x13, 7)] = &&op_andi,
+		[KEY(0x33, 0)] = &&op_add,
+		[KEY(0x33, 1)] = &&op_sll,
+		[KEY(0x33, 2)] = &&op_slt,
+		[KEY(0x33, 3)] = &&op_sltu,
+		[KEY(0x33, 4)] = &&op_xor,
+		[KEY(0x33, 5)] = &&op_srx,
+		[KEY(0x33, 6)] = &&op_or,
+		[KEY(0x33, 7)] = &&op_and,
+		[KEY(0x0F, 0)] = &&op_fence,
+		[KEY(0x0F, 1)] = &&op_fence,
+		[KEY(0x2F, 2)] = &&op_amo,
+		[KEY(0x73, 0)] = &&op_system,
+		[KEY(0x73, 1)] = &&op_csr,
+		[KEY(0x73, 2)] = &&op_csr,
+		[KEY(0x73, 3)] = &&op_csr,
+		[KEY(0x73, 5)] = &&op_csr,
+		[KEY(0x73, 6)] = &&op_csr,
+		[KEY(0x73, 7)] = &&op_csr,
+	};
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#else
+#pragma GCC diagnostic pop
+#endif
 	uint32_t *const x = cpu->x;
 	struct rv_tlbe *const tl = cpu->tlb_load;
 	struct rv_tlbe *const ts = cpu->tlb_store;
+	const uint32_t gen = cpu->tlb_gen; /* a flush always ends the block */
 	uint32_t pc = cpu->pc;
 	uint32_t fetch_vpn = RV_TLB_INVALID;
 	const uint8_t *fetch_page = NULL;
-	uint64_t n = *left;
+	const uint64_t n0 = *left;
+	const uint64_t instret0 = cpu->instret;
+	uint64_t n = n0; /* instructions left, counting the current one */
 	int status = BLOCK_RAN;
+	uint32_t insn;
 	int r;
 
+#define RD ((insn >> 7) & 31)
+#define RS1 ((insn >> 15) & 31)
+#define RS2 ((insn >> 20) & 31)
+/* instret counts the current instruction from its start */
+#define SYNC_INSTRET() (cpu->instret = instret0 + (n0 - n) + 1)
+#define NEXT()                                                   \
+	do {                                                     \
+		x[0] = 0;                                        \
+		if (RV_UNLIKELY(--n == 0))                       \
+			goto budget_done;                        \
+		if (RV_UNLIKELY((pc >> 12) != fetch_vpn))        \
+			goto fetch_miss;                         \
+		memcpy(&insn, fetch_page + (pc & 0xFFF), 4);     \
+		goto *dispatch[(insn & 0x7F) | ((insn >> 5) & 0x380)]; \
+	} while (0)
 #define EXCEPTION(cause, tval)                         \
 	do {                                           \
+		SYNC_INSTRET();                        \
 		cpu->pc = pc;                          \
 		rv_trap(cpu, (cause), false, (tval)); \
-		goto trapped;                          \
+		*left = n - 1;                         \
+		return BLOCK_RAN;                      \
 	} while (0)
-#define ILLEGAL() EXCEPTION(RV_EXC_ILLEGAL, insn)
 #define MEM_FAIL(r) EXCEPTION((uint32_t)(r) - 2, cpu->exc_tval)
+#define LEAVE()              \
+	do {                 \
+		x[0] = 0;    \
+		goto leave;  \
+	} while (0)
 
 	cpu->leave = false;
 	if (RV_UNLIKELY(pc & 3)) {
+		cpu->instret++;
 		rv_trap(cpu, RV_EXC_INSN_MISALIGNED, false, pc);
 		*left = n - 1;
 		return BLOCK_RAN;
 	}
-	for (; n; n--) {
-		if (RV_UNLIKELY((pc >> 12) != fetch_vpn)) {
-			r = rv_fetch_page(cpu, pc, &fetch_page);
-			if (r)
-				MEM_FAIL(r);
-			fetch_vpn = pc >> 12;
-		}
-		uint32_t insn;
-		memcpy(&insn, fetch_page + (pc & 0xFFF), 4);
-		cpu->instret++;
-		const unsigned rd = (insn >> 7) & 31;
-		const unsigned rs1 = (insn >> 15) & 31;
-		const unsigned rs2 = (insn >> 20) & 31;
-		const unsigned f3 = (insn >> 12) & 7;
+	if (!n)
+		return BLOCK_RAN;
 
-		switch (insn & 0x7F) {
-		case 0x37: /* LUI */
-			x[rd] = insn & 0xFFFFF000u;
-			pc += 4;
-			break;
-		case 0x17: /* AUIPC */
-			x[rd] = pc + (insn & 0xFFFFF000u);
-			pc += 4;
-			break;
-		case 0x6F: { /* JAL */
-			uint32_t t = pc + imm_j(insn);
-			if (RV_UNLIKELY(t & 3))
-				EXCEPTION(RV_EXC_INSN_MISALIGNED, t);
-			x[rd] = pc + 4;
-			pc = t;
-			break;
+fetch_miss:
+	r = rv_fetch_page(cpu, pc, &fetch_page);
+	if (r) {
+		/* nothing was executed: the fault belongs to the fetch */
+		cpu->instret = instret0 + (n0 - n);
+		cpu->pc = pc;
+		rv_trap(cpu, (uint32_t)r - 2, false, cpu->exc_tval);
+		*left = n - 1;
+		return BLOCK_RAN;
+	}
+	fetch_vpn = pc >> 12;
+	memcpy(&insn, fetch_page + (pc & 0xFFF), 4);
+	goto *dispatch[(insn & 0x7F) | ((insn >> 5) & 0x380)];
+
+op_illegal:
+	EXCEPTION(RV_EXC_ILLEGAL, insn);
+
+op_lui:
+	x[RD] = insn & 0xFFFFF000u;
+	pc += 4;
+	NEXT();
+op_auipc:
+	x[RD] = pc + (insn & 0xFFFFF000u);
+	pc += 4;
+	NEXT();
+op_jal: {
+	uint32_t t = pc + imm_j(insn);
+	if (RV_UNLIKELY(t & 3))
+		EXCEPTION(RV_EXC_INSN_MISALIGNED, t);
+	x[RD] = pc + 4;
+	pc = t;
+	NEXT();
+}
+op_jalr: {
+	uint32_t t = (x[RS1] + imm_i(insn)) & ~1u;
+	if (RV_UNLIKELY(t & 3))
+		EXCEPTION(RV_EXC_INSN_MISALIGNED, t);
+	x[RD] = pc + 4;
+	pc = t;
+	NEXT();
+}
+
+#define BRANCH(label, cond)                                            \
+	label : {                                                      \
+		uint32_t a = x[RS1], b = x[RS2];                       \
+		if (cond) {                                            \
+			uint32_t t = pc + imm_b(insn);                 \
+			if (RV_UNLIKELY(t & 3))                        \
+				EXCEPTION(RV_EXC_INSN_MISALIGNED, t);  \
+			pc = t;                                        \
+		} else {                                               \
+			pc += 4;                                       \
+		}                                                      \
+		NEXT();                                                \
+	}
+	BRANCH(op_beq, a == b)
+	BRANCH(op_bne, a != b)
+	BRANCH(op_blt, (int32_t)a < (int32_t)b)
+	BRANCH(op_bge, (int32_t)a >= (int32_t)b)
+	BRANCH(op_bltu, a < b)
+	BRANCH(op_bgeu, a >= b)
+
+/* Loads and stores: TLB hit on a RAM page and no page crossing, else the slow path. */
+#define LOAD(label, size, ctype, f3)                                                   \
+	label : {                                                                      \
+		uint32_t a = x[RS1] + imm_i(insn);                                     \
+		const struct rv_tlbe *e = &tl[(a >> 12) & (RV_TLB_SIZE - 1)];          \
+		if (RV_LIKELY(e->tag == ((a >> 12) | gen) && (a & 0xFFF) <= 4096 - (size))) {  \
+			ctype v;                                                       \
+			memcpy(&v, e->host + (a & 0xFFF), size);                       \
+			x[RD] = (uint32_t)v;                                           \
+			pc += 4;                                                       \
+			NEXT();                                                        \
+		}                                                                      \
+		uint32_t v;                                                            \
+		SYNC_INSTRET();                                                        \
+		r = rv_load_slow(cpu, a, size, &v);                                    \
+		if (r > RV_MEM_MMIO)                                                   \
+			MEM_FAIL(r);                                                   \
+		x[RD] = extend_load(f3, v);                                            \
+		pc += 4;                                                               \
+		if (cpu->leave)                                                        \
+			LEAVE();                                                       \
+		NEXT();                                                                \
+	}
+	LOAD(op_lb, 1, int8_t, 0)
+	LOAD(op_lh, 2, int16_t, 1)
+	LOAD(op_lw, 4, uint32_t, 2)
+	LOAD(op_lbu, 1, uint8_t, 4)
+	LOAD(op_lhu, 2, uint16_t, 5)
+
+#define STORE(label, size, ctype)                                                      \
+	label : {                                                                      \
+		uint32_t a = x[RS1] + imm_s(insn);                                     \
+		const struct rv_tlbe *e = &ts[(a >> 12) & (RV_TLB_SIZE - 1)];          \
+		if (RV_LIKELY(e->tag == ((a >> 12) | gen) && (a & 0xFFF) <= 4096 - (size))) {  \
+			ctype v = (ctype)x[RS2];                                       \
+			memcpy(e->host + (a & 0xFFF), &v, size);                       \
+			pc += 4;                                                       \
+			NEXT();                                                        \
+		}                                                                      \
+		SYNC_INSTRET();                                                        \
+		r = rv_store_slow(cpu, a, size, x[RS2]);                               \
+		if (r > RV_MEM_MMIO)                                                   \
+			MEM_FAIL(r);                                                   \
+		pc += 4;                                                               \
+		if (cpu->leave)                                                        \
+			LEAVE();                                                       \
+		NEXT();                                                                \
+	}
+	STORE(op_sb, 1, uint8_t)
+	STORE(op_sh, 2, uint16_t)
+	STORE(op_sw, 4, uint32_t)
+
+#define ALU_IMM(label, expr)                       \
+	label : {                                  \
+		uint32_t a = x[RS1];               \
+		uint32_t imm = imm_i(insn);        \
+		(void)imm;                         \
+		x[RD] = (expr);                    \
+		pc += 4;                           \
+		NEXT();                            \
+	}
+	ALU_IMM(op_addi, a + imm)
+	ALU_IMM(op_slti, (int32_t)a < (int32_t)imm)
+	ALU_IMM(op_sltiu, a < imm)
+	ALU_IMM(op_xori, a ^ imm)
+	ALU_IMM(op_ori, a | imm)
+	ALU_IMM(op_andi, a & imm)
+op_slli:
+	if (RV_UNLIKELY(insn >> 25))
+		goto op_illegal;
+	x[RD] = x[RS1] << RS2;
+	pc += 4;
+	NEXT();
+op_srxi:
+	if ((insn >> 25) == 0)
+		x[RD] = x[RS1] >> RS2;
+	else if ((insn >> 25) == 0x20)
+		x[RD] = (uint32_t)((int32_t)x[RS1] >> RS2);
+	else
+		goto op_illegal;
+	pc += 4;
+	NEXT();
+
+/* OP: funct7 0 is the base op, 0x20 the alternative (SUB, SRA), 1 the M extension. */
+#define ALU_REG(label, f3, base, alt)                                  \
+	label : {                                                      \
+		uint32_t a = x[RS1], b = x[RS2];                       \
+		uint32_t f7 = insn >> 25;                              \
+		if (RV_LIKELY(f7 == 0))                                \
+			x[RD] = (base);                                \
+		else if (f7 == 1)                                      \
+			x[RD] = muldiv(f3, a, b);                      \
+		else if (f7 == 0x20 && (f3 == 0 || f3 == 5))           \
+			x[RD] = (alt);                                 \
+		else                                                   \
+			goto op_illegal;                               \
+		pc += 4;                                               \
+		NEXT();                                                \
+	}
+	ALU_REG(op_add, 0, a + b, a - b)
+	ALU_REG(op_sll, 1, a << (b & 31), 0)
+	ALU_REG(op_slt, 2, (int32_t)a < (int32_t)b, 0)
+	ALU_REG(op_sltu, 3, a < b, 0)
+	ALU_REG(op_xor, 4, a ^ b, 0)
+	ALU_REG(op_srx, 5, a >> (b & 31), (uint32_t)((int32_t)a >> (b & 31)))
+	ALU_REG(op_or, 6, a | b, 0)
+	ALU_REG(op_and, 7, a & b, 0)
+
+op_fence: /* FENCE, FENCE.I: one hart, no instruction cache to flush */
+	pc += 4;
+	NEXT();
+
+op_amo: {
+	unsigned f5 = insn >> 27;
+	uint32_t a = x[RS1];
+	uint32_t v;
+	if (f5 == 0x02) { /* LR.W */
+		if (RS2)
+			goto op_illegal;
+		const struct rv_tlbe *e = &tl[(a >> 12) & (RV_TLB_SIZE - 1)];
+		if (RV_LIKELY(!(a & 3) && e->tag == ((a >> 12) | gen))) {
+			memcpy(&v, e->host + (a & 0xFFF), 4);
+			cpu->resv_valid = true;
+			cpu->resv_addr = a;
+			r = RV_MEM_OK;
+		} else {
+			SYNC_INSTRET();
+			r = rv_lr(cpu, a, &v);
 		}
-		case 0x67: { /* JALR */
-			if (f3)
-				ILLEGAL();
-			uint32_t t = (x[rs1] + imm_i(insn)) & ~1u;
-			if (RV_UNLIKELY(t & 3))
-				EXCEPTION(RV_EXC_INSN_MISALIGNED, t);
-			x[rd] = pc + 4;
-			pc = t;
-			break;
-		}
-		case 0x63: { /* branches */
-			uint32_t a = x[rs1], b = x[rs2];
-			bool take;
-			switch (f3) {
-			case 0: take = a == b; break;
-			case 1: take = a != b; break;
-			case 4: take = (int32_t)a < (int32_t)b; break;
-			case 5: take = (int32_t)a >= (int32_t)b; break;
-			case 6: take = a < b; break;
-			case 7: take = a >= b; break;
-			default: ILLEGAL();
-			}
-			if (take) {
-				uint32_t t = pc + imm_b(insn);
-				if (RV_UNLIKELY(t & 3))
-					EXCEPTION(RV_EXC_INSN_MISALIGNED, t);
-				pc = t;
+	} else if (f5 == 0x03) { /* SC.W */
+		const struct rv_tlbe *e = &ts[(a >> 12) & (RV_TLB_SIZE - 1)];
+		if (RV_LIKELY(!(a & 3) && e->tag == ((a >> 12) | gen))) {
+			if (cpu->resv_valid && cpu->resv_addr == a) {
+				memcpy(e->host + (a & 0xFFF), &x[RS2], 4);
+				v = 0;
 			} else {
-				pc += 4;
+				v = 1;
 			}
-			break;
+			cpu->resv_valid = false;
+			r = RV_MEM_OK;
+		} else {
+			SYNC_INSTRET();
+			r = rv_sc(cpu, a, x[RS2], &v);
 		}
-		case 0x03: { /* loads */
-			if (f3 == 3 || f3 >= 6)
-				ILLEGAL();
-			uint32_t a = x[rs1] + imm_i(insn);
-			unsigned size = 1u << (f3 & 3);
-			const struct rv_tlbe *e = &tl[(a >> 12) & (RV_TLB_SIZE - 1)];
-			uint32_t v;
-			if (RV_LIKELY(e->vpn == (a >> 12) && (a & 0xFFF) <= 4096 - size)) {
-				const uint8_t *p = e->host + (a & 0xFFF);
-				switch (f3) {
-				case 0: v = (uint32_t)(int32_t)(int8_t)*p; break;
-				case 4: v = *p; break;
-				case 1: {
-					int16_t h;
-					memcpy(&h, p, 2);
-					v = (uint32_t)(int32_t)h;
-					break;
-				}
-				case 5: {
-					uint16_t h;
-					memcpy(&h, p, 2);
-					v = h;
-					break;
-				}
-				default: memcpy(&v, p, 4); break;
-				}
-				x[rd] = v;
-				pc += 4;
-			} else {
-				r = rv_load_slow(cpu, a, size, &v);
-				if (r > RV_MEM_MMIO)
-					MEM_FAIL(r);
-				x[rd] = extend_load(f3, v);
-				pc += 4;
-				if (cpu->leave)
-					goto out;
-			}
-			break;
-		}
-		case 0x23: { /* stores */
-			if (f3 >= 3)
-				ILLEGAL();
-			uint32_t a = x[rs1] + imm_s(insn);
-			unsigned size = 1u << f3;
-			const struct rv_tlbe *e = &ts[(a >> 12) & (RV_TLB_SIZE - 1)];
-			uint32_t v = x[rs2];
-			if (RV_LIKELY(e->vpn == (a >> 12) && (a & 0xFFF) <= 4096 - size)) {
-				uint8_t *p = e->host + (a & 0xFFF);
-				if (f3 == 0)
-					*p = (uint8_t)v;
-				else if (f3 == 1)
-					memcpy(p, &v, 2);
-				else
-					memcpy(p, &v, 4);
-				pc += 4;
-			} else {
-				r = rv_store_slow(cpu, a, size, v);
-				if (r > RV_MEM_MMIO)
-					MEM_FAIL(r);
-				pc += 4;
-				if (cpu->leave)
-					goto out;
-			}
-			break;
-		}
-		case 0x13: { /* OP-IMM */
-			uint32_t a = x[rs1], imm = imm_i(insn);
-			uint32_t v;
-			switch (f3) {
-			case 0: v = a + imm; break;
-			case 2: v = (int32_t)a < (int32_t)imm; break;
-			case 3: v = a < imm; break;
-			case 4: v = a ^ imm; break;
-			case 6: v = a | imm; break;
-			case 7: v = a & imm; break;
-			case 1:
-				if (insn >> 25)
-					ILLEGAL();
-				v = a << rs2;
-				break;
-			default:
-				if ((insn >> 25) == 0)
-					v = a >> rs2;
-				else if ((insn >> 25) == 0x20)
-					v = (uint32_t)((int32_t)a >> rs2);
-				else
-					ILLEGAL();
-				break;
-			}
-			x[rd] = v;
-			pc += 4;
-			break;
-		}
-		case 0x33: { /* OP */
-			uint32_t a = x[rs1], b = x[rs2];
-			uint32_t v;
-			switch (((insn >> 22) & 0x3F8) | f3) { /* funct7 << 3 | funct3 */
-			case 0x000: v = a + b; break;
-			case 0x100: v = a - b; break;
-			case 0x001: v = a << (b & 31); break;
-			case 0x002: v = (int32_t)a < (int32_t)b; break;
-			case 0x003: v = a < b; break;
-			case 0x004: v = a ^ b; break;
-			case 0x005: v = a >> (b & 31); break;
-			case 0x105: v = (uint32_t)((int32_t)a >> (b & 31)); break;
-			case 0x006: v = a | b; break;
-			case 0x007: v = a & b; break;
-			case 0x008: case 0x009: case 0x00A: case 0x00B:
-			case 0x00C: case 0x00D: case 0x00E: case 0x00F:
-				v = muldiv(f3, a, b);
-				break;
-			default: ILLEGAL();
-			}
-			x[rd] = v;
-			pc += 4;
-			break;
-		}
-		case 0x0F: /* FENCE, FENCE.I: one hart, no instruction cache to flush */
-			if (f3 > 1)
-				ILLEGAL();
-			pc += 4;
-			break;
-		case 0x2F: { /* A extension */
-			unsigned f5 = insn >> 27;
-			uint32_t a = x[rs1];
-			uint32_t v;
-			if (f3 != 2)
-				ILLEGAL();
-			if (f5 == 0x02) { /* LR.W */
-				if (rs2)
-					ILLEGAL();
-				const struct rv_tlbe *e = &tl[(a >> 12) & (RV_TLB_SIZE - 1)];
-				if (RV_LIKELY(!(a & 3) && e->vpn == (a >> 12))) {
-					memcpy(&v, e->host + (a & 0xFFF), 4);
-					cpu->resv_valid = true;
-					cpu->resv_addr = a;
-					r = RV_MEM_OK;
-				} else {
-					r = rv_lr(cpu, a, &v);
-				}
-			} else if (f5 == 0x03) { /* SC.W */
-				const struct rv_tlbe *e = &ts[(a >> 12) & (RV_TLB_SIZE - 1)];
-				if (RV_LIKELY(!(a & 3) && e->vpn == (a >> 12))) {
-					if (cpu->resv_valid && cpu->resv_addr == a) {
-						memcpy(e->host + (a & 0xFFF), &x[rs2], 4);
-						v = 0;
-					} else {
-						v = 1;
-					}
-					cpu->resv_valid = false;
-					r = RV_MEM_OK;
-				} else {
-					r = rv_sc(cpu, a, x[rs2], &v);
-				}
-			} else {
-				switch (f5) {
-				case 0x00: case 0x01: case 0x04: case 0x08: case 0x0C:
-				case 0x10: case 0x14: case 0x18: case 0x1C:
-					break;
-				default: ILLEGAL();
-				}
-				const struct rv_tlbe *e = &ts[(a >> 12) & (RV_TLB_SIZE - 1)];
-				if (RV_LIKELY(!(a & 3) && e->vpn == (a >> 12))) {
-					uint8_t *p = e->host + (a & 0xFFF);
-					memcpy(&v, p, 4);
-					uint32_t nv = rv_amo_op(f5, v, x[rs2]);
-					memcpy(p, &nv, 4);
-					r = RV_MEM_OK;
-				} else {
-					r = rv_amo(cpu, a, f5, x[rs2], &v);
-				}
-			}
-			if (r > RV_MEM_MMIO)
-				MEM_FAIL(r);
-			x[rd] = v;
-			pc += 4;
-			if (r)
-				goto out;
-			break;
-		}
-		case 0x73: /* SYSTEM */
-			if (f3 == 0) {
-				switch (insn) {
-				case 0x00000073: /* ECALL */
-					if (cpu->priv == RV_PRIV_S && cpu->env.sbi) {
-						cpu->pc = pc;
-						cpu->env.sbi(cpu->env.opaque, cpu);
-						pc = cpu->pc + 4;
-						goto out;
-					}
-					EXCEPTION(cpu->priv == RV_PRIV_U   ? RV_EXC_ECALL_U
-						  : cpu->priv == RV_PRIV_S ? RV_EXC_ECALL_S
-									   : RV_EXC_ECALL_M,
-						  0);
-				case 0x00100073: /* EBREAK */
-					EXCEPTION(RV_EXC_BREAKPOINT, pc);
-				case 0x30200073: { /* MRET */
-					if (cpu->priv != RV_PRIV_M)
-						ILLEGAL();
-					uint32_t st = cpu->mstatus;
-					enum rv_priv np = (st & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT;
-					st = (st & ~(MSTATUS_MIE | MSTATUS_MPP)) | MSTATUS_MPIE |
-					     ((st & MSTATUS_MPIE) ? MSTATUS_MIE : 0);
-					if (np != RV_PRIV_M)
-						st &= ~MSTATUS_MPRV;
-					cpu->mstatus = st;
-					cpu->priv = np;
-					pc = cpu->mepc;
-					rv_mode_changed(cpu);
-					goto out;
-				}
-				case 0x10200073: { /* SRET */
-					if (cpu->priv == RV_PRIV_U ||
-					    (cpu->priv == RV_PRIV_S && (cpu->mstatus & MSTATUS_TSR)))
-						ILLEGAL();
-					uint32_t st = cpu->mstatus;
-					enum rv_priv np = (st & MSTATUS_SPP) ? RV_PRIV_S : RV_PRIV_U;
-					st = (st & ~(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV)) |
-					     MSTATUS_SPIE | ((st & MSTATUS_SPIE) ? MSTATUS_SIE : 0);
-					cpu->mstatus = st;
-					cpu->priv = np;
-					pc = cpu->sepc;
-					rv_mode_changed(cpu);
-					goto out;
-				}
-				case 0x10500073: /* WFI */
-					if (cpu->priv == RV_PRIV_U ||
-					    (cpu->priv == RV_PRIV_S && (cpu->mstatus & MSTATUS_TW)))
-						ILLEGAL();
-					pc += 4;
-					if (!rv_cpu_irq_pending(cpu))
-						status = BLOCK_WFI;
-					goto out;
-				default:
-					if ((insn >> 25) == 0x09 && rd == 0) { /* SFENCE.VMA */
-						if (cpu->priv == RV_PRIV_U ||
-						    (cpu->priv == RV_PRIV_S &&
-						     (cpu->mstatus & MSTATUS_TVM)))
-							ILLEGAL();
-						rv_tlb_flush(cpu);
-						rv_mode_changed(cpu);
-						pc += 4;
-						goto out;
-					}
-					ILLEGAL();
-				}
-			} else if (f3 != 4) { /* Zicsr */
-				unsigned csr = insn >> 20;
-				uint32_t src = (f3 & 4) ? rs1 : x[rs1];
-				uint32_t old = 0;
-				if ((f3 & 3) == 1) {
-					if (rd && !rv_csr_read(cpu, csr, &old))
-						ILLEGAL();
-					if (!rv_csr_write(cpu, csr, src))
-						ILLEGAL();
-				} else {
-					if (!rv_csr_read(cpu, csr, &old))
-						ILLEGAL();
-					if (rs1 && !rv_csr_write(cpu, csr,
-								 (f3 & 3) == 2 ? old | src
-									       : old & ~src))
-						ILLEGAL();
-				}
-				x[rd] = old;
-				pc += 4;
-				if (cpu->leave)
-					goto out;
-			} else {
-				ILLEGAL();
-			}
+	} else {
+		switch (f5) {
+		case 0x00: case 0x01: case 0x04: case 0x08: case 0x0C:
+		case 0x10: case 0x14: case 0x18: case 0x1C:
 			break;
 		default:
-			ILLEGAL();
+			goto op_illegal;
 		}
-		x[0] = 0;
+		const struct rv_tlbe *e = &ts[(a >> 12) & (RV_TLB_SIZE - 1)];
+		if (RV_LIKELY(!(a & 3) && e->tag == ((a >> 12) | gen))) {
+			uint8_t *p = e->host + (a & 0xFFF);
+			memcpy(&v, p, 4);
+			uint32_t nv = rv_amo_op(f5, v, x[RS2]);
+			memcpy(p, &nv, 4);
+			r = RV_MEM_OK;
+		} else {
+			SYNC_INSTRET();
+			r = rv_amo(cpu, a, f5, x[RS2], &v);
+		}
 	}
+	if (r > RV_MEM_MMIO)
+		MEM_FAIL(r);
+	x[RD] = v;
+	pc += 4;
+	if (r)
+		LEAVE();
+	NEXT();
+}
+
+op_csr: { /* Zicsr */
+	unsigned csr = insn >> 20;
+	unsigned f3 = (insn >> 12) & 7;
+	uint32_t src = (f3 & 4) ? RS1 : x[RS1];
+	uint32_t old = 0;
+	SYNC_INSTRET();
+	if ((f3 & 3) == 1) {
+		if (RD && !rv_csr_read(cpu, csr, &old))
+			goto op_illegal;
+		if (!rv_csr_write(cpu, csr, src))
+			goto op_illegal;
+	} else {
+		if (!rv_csr_read(cpu, csr, &old))
+			goto op_illegal;
+		if (RS1 && !rv_csr_write(cpu, csr, (f3 & 3) == 2 ? old | src : old & ~src))
+			goto op_illegal;
+	}
+	x[RD] = old;
+	pc += 4;
+	if (cpu->leave)
+		LEAVE();
+	NEXT();
+}
+
+op_system:
+	SYNC_INSTRET();
+	switch (insn) {
+	case 0x00000073: /* ECALL */
+		if (cpu->priv == RV_PRIV_S && cpu->env.sbi) {
+			cpu->pc = pc;
+			cpu->env.sbi(cpu->env.opaque, cpu);
+			pc = cpu->pc + 4;
+			LEAVE();
+		}
+		EXCEPTION(cpu->priv == RV_PRIV_U   ? RV_EXC_ECALL_U
+			  : cpu->priv == RV_PRIV_S ? RV_EXC_ECALL_S
+						   : RV_EXC_ECALL_M,
+			  0);
+	case 0x00100073: /* EBREAK */
+		EXCEPTION(RV_EXC_BREAKPOINT, pc);
+	case 0x30200073: { /* MRET */
+		if (cpu->priv != RV_PRIV_M)
+			goto op_illegal;
+		uint32_t st = cpu->mstatus;
+		enum rv_priv np = (st & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT;
+		st = (st & ~(MSTATUS_MIE | MSTATUS_MPP)) | MSTATUS_MPIE |
+		     ((st & MSTATUS_MPIE) ? MSTATUS_MIE : 0);
+		if (np != RV_PRIV_M)
+			st &= ~MSTATUS_MPRV;
+		cpu->mstatus = st;
+		cpu->priv = np;
+		pc = cpu->mepc;
+		rv_mode_changed(cpu);
+		LEAVE();
+	}
+	case 0x10200073: { /* SRET */
+		if (cpu->priv == RV_PRIV_U ||
+		    (cpu->priv == RV_PRIV_S && (cpu->mstatus & MSTATUS_TSR)))
+			goto op_illegal;
+		uint32_t st = cpu->mstatus;
+		enum rv_priv np = (st & MSTATUS_SPP) ? RV_PRIV_S : RV_PRIV_U;
+		st = (st & ~(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV)) | MSTATUS_SPIE |
+		     ((st & MSTATUS_SPIE) ? MSTATUS_SIE : 0);
+		cpu->mstatus = st;
+		cpu->priv = np;
+		pc = cpu->sepc;
+		rv_mode_changed(cpu);
+		LEAVE();
+	}
+	case 0x10500073: /* WFI */
+		if (cpu->priv == RV_PRIV_U ||
+		    (cpu->priv == RV_PRIV_S && (cpu->mstatus & MSTATUS_TW)))
+			goto op_illegal;
+		pc += 4;
+		if (!rv_cpu_irq_pending(cpu))
+			status = BLOCK_WFI;
+		LEAVE();
+	default:
+		if ((insn >> 25) == 0x09 && RD == 0) { /* SFENCE.VMA */
+			if (cpu->priv == RV_PRIV_U ||
+			    (cpu->priv == RV_PRIV_S && (cpu->mstatus & MSTATUS_TVM)))
+				goto op_illegal;
+			rv_tlb_flush(cpu);
+			rv_mode_changed(cpu);
+			pc += 4;
+			LEAVE();
+		}
+		goto op_illegal;
+	}
+
+budget_done: /* every instruction of the budget ran */
+	cpu->instret = instret0 + n0;
 	cpu->pc = pc;
 	*left = 0;
 	return BLOCK_RAN;
-out: /* leave after a completed instruction */
-	x[0] = 0;
+leave: /* after a completed instruction that changed something the block depends on;
+	* every path here has already synced instret (a CSR write may have set it) */
 	cpu->pc = pc;
 	*left = n - 1;
 	return status;
-trapped: /* the trapping instruction counts against the budget */
-	*left = n - 1;
-	return BLOCK_RAN;
+#undef RD
+#undef RS1
+#undef RS2
+#undef SYNC_INSTRET
+#undef NEXT
 #undef EXCEPTION
-#undef ILLEGAL
 #undef MEM_FAIL
+#undef LEAVE
+#undef BRANCH
+#undef LOAD
+#undef STORE
+#undef ALU_IMM
+#undef ALU_REG
 }
 
 struct rv_cpu *rv_cpu_new(const struct rv_cpu_env *env)
@@ -555,11 +645,20 @@ void rv_cpu_reset(struct rv_cpu *cpu, enum rv_priv priv, uint32_t pc, uint32_t a
 	cpu->mscratch = cpu->sscratch = 0;
 	cpu->satp = 0;
 	cpu->mcounteren = cpu->scounteren = 0;
+	if (priv != RV_PRIV_M) {
+		/* No M-mode firmware runs: start as an SBI firmware hands the hart to a kernel,
+		 * with every exception S can handle and the S interrupts delegated and the
+		 * cycle/time/instret counters readable from S. */
+		cpu->medeleg = MEDELEG_MASK & ~(1u << RV_EXC_ECALL_S);
+		cpu->mideleg = MIDELEG_MASK;
+		cpu->mcounteren = 0x7;
+	}
 	cpu->instret = 0;
 	cpu->cycle_offset = 0;
 	cpu->resv_valid = false;
 	atomic_store(&cpu->mip, 0);
-	rv_tlb_flush(cpu);
+	memset(cpu->tlb, 0xFF, sizeof(cpu->tlb));
+	cpu->tlb_gen = 0;
 	rv_mode_changed(cpu);
 }
 

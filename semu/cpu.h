@@ -45,7 +45,10 @@ struct rv_cpu_env {
 struct rv_cpu *rv_cpu_new(const struct rv_cpu_env *env);
 void rv_cpu_free(struct rv_cpu *cpu);
 
-/* Reset to privilege `priv` at `pc` with a0 = a0, a1 = a1 (hart id, device tree address). */
+/* Reset to privilege `priv` at `pc` with a0 = a0, a1 = a1 (hart id, device tree address).
+ * All CSRs are cleared. When priv is S or U there is no M-mode firmware, so the hart starts
+ * the way an SBI firmware leaves it for a kernel: medeleg = 0xb1ff (all exceptions except
+ * ECALL from S and M), mideleg = SSIP|STIP|SEIP, mcounteren = 0x7 (cycle, time, instret). */
 void rv_cpu_reset(struct rv_cpu *cpu, enum rv_priv priv, uint32_t pc, uint32_t a0, uint32_t a1);
 
 /* Execute up to `budget` instructions. Interrupts are taken between instructions. */
@@ -56,7 +59,9 @@ void rv_cpu_set_irq(struct rv_cpu *cpu, int irq_bit, bool level);
 /* True if an enabled interrupt is pending (the machine's WFI sleep checks this). */
 bool rv_cpu_irq_pending(struct rv_cpu *cpu);
 
-/* Ask rv_cpu_run() to return RV_EXIT_HALT at the next instruction boundary. */
+/* Ask rv_cpu_run() to return RV_EXIT_HALT at the next instruction boundary (after the current
+ * instruction when called from env->sbi or env->mmio; within a few thousand instructions when
+ * called from another thread). The request is consumed: a later rv_cpu_run() continues. */
 void rv_cpu_halt(struct rv_cpu *cpu);
 
 uint32_t rv_cpu_reg(const struct rv_cpu *cpu, unsigned idx);

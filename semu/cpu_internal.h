@@ -67,12 +67,16 @@ enum {
  * RAM; MMIO pages are never cached (they take the slow path every time). */
 #define RV_TLB_BITS 8
 #define RV_TLB_SIZE (1u << RV_TLB_BITS)
-#define RV_TLB_INVALID 0xFFFFFFFFu /* no 20-bit VPN has this value */
+#define RV_TLB_INVALID 0xFFFFFFFFu /* generation 0xFFF is never current: never matches */
+/* A flush bumps a 12-bit generation kept in the top bits of every tag instead of clearing
+ * the arrays (Linux flushes on every context switch); only a wrap clears them. */
+#define RV_TLB_GEN_SHIFT 20
+#define RV_TLB_GEN_LIMIT 0xFFFu
 enum { RV_ACC_FETCH = 0, RV_ACC_LOAD = 1, RV_ACC_STORE = 2 };
 enum { RV_BANK_U = 0, RV_BANK_S = 1, RV_BANK_S_SUM = 2, RV_BANK_BARE = 3, RV_NBANKS = 4 };
 
 struct rv_tlbe {
-	uint32_t vpn;  /* RV_TLB_INVALID when empty */
+	uint32_t tag;  /* VPN | generation << RV_TLB_GEN_SHIFT; RV_TLB_INVALID when empty */
 	uint8_t *host; /* host address of the page's first byte */
 };
 
@@ -81,6 +85,7 @@ struct rv_cpu {
 	uint32_t pc;
 	enum rv_priv priv;
 
+	uint32_t tlb_gen; /* current generation, already shifted by RV_TLB_GEN_SHIFT */
 	/* Current TLB arrays (depend on priv, MPRV/MPP, SUM): refreshed by rv_mode_changed(). */
 	struct rv_tlbe *tlb_fetch;
 	struct rv_tlbe *tlb_load;
@@ -96,7 +101,7 @@ struct rv_cpu {
 	atomic_bool halt_req;
 
 	uint32_t mstatus;
-	uint32_t mie;
+	_Atomic uint32_t mie; /* read by rv_cpu_irq_pending() from any thread */
 	uint32_t medeleg, mideleg;
 	uint32_t mtvec, stvec;
 	uint32_t mepc, sepc;

@@ -19,7 +19,12 @@ static const uint32_t access_fault_cause[3] = {RV_EXC_INSN_ACCESS, RV_EXC_LOAD_A
 
 void rv_tlb_flush(struct rv_cpu *cpu)
 {
-	memset(cpu->tlb, 0xFF, sizeof(cpu->tlb));
+	uint32_t gen = (cpu->tlb_gen >> RV_TLB_GEN_SHIFT) + 1;
+	if (gen >= RV_TLB_GEN_LIMIT) {
+		memset(cpu->tlb, 0xFF, sizeof(cpu->tlb));
+		gen = 0;
+	}
+	cpu->tlb_gen = gen << RV_TLB_GEN_SHIFT;
 }
 
 /* Host pointer for [pa, pa+len) if it lies entirely in RAM, else NULL. */
@@ -113,7 +118,7 @@ static int translate(struct rv_cpu *cpu, uint32_t va, int acc, uint64_t *pa)
 	uint8_t *page = ram_ptr(cpu, phys & ~(uint64_t)0xFFF, 4096);
 	if (page) {
 		struct rv_tlbe *e = &tlb_array(cpu, acc)[(va >> 12) & (RV_TLB_SIZE - 1)];
-		e->vpn = va >> 12;
+		e->tag = (va >> 12) | cpu->tlb_gen;
 		e->host = page;
 	}
 	return RV_MEM_OK;
@@ -121,14 +126,14 @@ static int translate(struct rv_cpu *cpu, uint32_t va, int acc, uint64_t *pa)
 
 int rv_fetch_page(struct rv_cpu *cpu, uint32_t va, const uint8_t **host_page)
 {
-	uint32_t vpn = va >> 12;
-	struct rv_tlbe *e = &cpu->tlb_fetch[vpn & (RV_TLB_SIZE - 1)];
-	if (e->vpn != vpn) {
+	uint32_t tag = (va >> 12) | cpu->tlb_gen;
+	struct rv_tlbe *e = &cpu->tlb_fetch[(va >> 12) & (RV_TLB_SIZE - 1)];
+	if (e->tag != tag) {
 		uint64_t pa;
 		int r = translate(cpu, va, RV_ACC_FETCH, &pa);
 		if (r)
 			return r;
-		if (e->vpn != vpn) /* not RAM: we do not execute from MMIO */
+		if (e->tag != tag) /* not RAM: we do not execute from MMIO */
 			return fault(cpu, RV_EXC_INSN_ACCESS, va);
 	}
 	*host_page = e->host;
@@ -196,7 +201,7 @@ int rv_load_slow(struct rv_cpu *cpu, uint32_t va, unsigned size, uint32_t *val)
 	uint64_t pa;
 	int r = translate(cpu, va, RV_ACC_LOAD, &pa);
 	if (!r)
-		r = translate(cpu, va + size - 1, RV_ACC_LOAD, &pa);
+		r = translate(cpu, (va + size - 1) & ~0xFFFu, RV_ACC_LOAD, &pa);
 	if (r)
 		return r;
 	uint32_t v = 0;
@@ -220,7 +225,7 @@ int rv_store_slow(struct rv_cpu *cpu, uint32_t va, unsigned size, uint32_t val)
 	uint64_t pa;
 	int r = translate(cpu, va, RV_ACC_STORE, &pa);
 	if (!r)
-		r = translate(cpu, va + size - 1, RV_ACC_STORE, &pa);
+		r = translate(cpu, (va + size - 1) & ~0xFFFu, RV_ACC_STORE, &pa);
 	if (r)
 		return r;
 	int ret = RV_MEM_OK;

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,8 @@ static const struct vmmio_device_ops *rec_wrap_device(void *ctx,
 }
 
 /* Open the database and plug the recorder into the slot's hooks. Returns NULL on error. */
-static void *trace_open(const char *path, struct machine_cfg *cfg, char *err, size_t errlen)
+static struct vt_recorder *trace_open(const char *path, struct machine_cfg *cfg, char *err,
+				      size_t errlen)
 {
 	struct vt_recorder *rec = NULL;
 	if (vt_recorder_open(path, NULL, &rec, err, errlen) != 0)
@@ -105,7 +107,7 @@ static void *trace_open(const char *path, struct machine_cfg *cfg, char *err, si
 }
 
 /* Timestamps from the machine's clock (guest ticks included) and the session row. */
-static void trace_start(void *rec, struct machine *m, const struct machine_cfg *cfg)
+static void trace_start(struct vt_recorder *rec, struct machine *m, const struct machine_cfg *cfg)
 {
 	vt_recorder_set_clock(rec, machine_clock(m));
 	struct vt_session_info info = {
@@ -120,7 +122,7 @@ static void trace_start(void *rec, struct machine *m, const struct machine_cfg *
 	vt_recorder_set_session_info(rec, &info);
 }
 
-static int trace_close(void *rec)
+static int trace_close(struct vt_recorder *rec)
 {
 	return vt_recorder_close(rec);
 }
@@ -203,9 +205,18 @@ int main(int argc, char **argv)
 	}
 	/* A closed stdout pipe must not kill the run: the console drops output instead. */
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGINT/SIGTERM/SIGHUP end the run through the machine's signalfd (then the recorder
+	 * closes cleanly). Block them before any thread exists (the recorder's writer starts
+	 * first), so that no thread takes them with the default action. */
+	sigset_t stop_sigs;
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 
 	char err[512] = "";
-	void *rec = NULL;
+	struct vt_recorder *rec = NULL;
 	if (trace_path) {
 		rec = trace_open(trace_path, &cfg, err, sizeof(err));
 		if (!rec) {

@@ -12,3 +12,9 @@ $(SEMU_TEST_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/semu/%.o $(LIBS)
 $(BUILD)/obj/tests/semu/%.o: ALL_CFLAGS += $(CRIT_CFLAGS)
 
 CHECK_DEPS += $(SEMU_TEST_BINS)
+
+# make bench-boot: boot-to-/init time (median wall and host CPU over RUNS boots).
+.PHONY: bench-boot
+bench-boot: $(SEMU_BIN)
+	$(Q)BUILD=$(BUILD) tests/semu/bench_boot.sh
+BENCH_TARGETS += bench-boot

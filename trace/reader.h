@@ -37,13 +37,18 @@ const char *vt_strerror(int code); /* accepts code or -code */
 struct vt_reader;
 
 /* Flags for vt_reader_open(). */
-#define VT_READER_INTEGRITY 1u /* run PRAGMA integrity_check (full); default: quick_check */
+#define VT_READER_INTEGRITY 1u /* run PRAGMA integrity_check on everything (slow, thorough) */
 #define VT_READER_NO_CHECK 2u  /* skip the page check (headers and schema are still checked) */
+/* Default page check: PRAGMA quick_check of the whole file up to this size; above it, of the
+ * metadata tables only, so that opening a big session stays fast. */
+#define VT_READER_CHECK_ALL_BYTES (64ull << 20)
 
-/* Open path read-only and validate it: SQLite header, application_id, the meta table,
- * user_version in [VT_READER_MIN_VERSION, VT_READER_MAX_VERSION], the session row and
- * (unless NO_CHECK) PRAGMA quick_check. Works while a recorder is writing (WAL): the reader
- * sees what was committed when each query starts. Never crashes on a bad file.
+/* Open path read-only and validate it: the file (exists, not empty, SQLite header, not
+ * shorter than its header says), application_id, the meta table, user_version in
+ * [VT_READER_MIN_VERSION, VT_READER_MAX_VERSION], the tables, the session row, and the page
+ * check chosen by flags. Works while a recorder is writing (WAL): the reader sees what was
+ * committed when each query starts. Never crashes on a bad file; damage found later by a
+ * query is reported by that call as -VT_E_CORRUPT.
  * Returns 0 or -VT_E_*, with a message in err on failure. */
 int vt_reader_open(const char *path, unsigned flags, struct vt_reader **out, char *err,
 		   size_t errlen);

@@ -83,6 +83,7 @@ struct vt_recorder {
 	uint8_t *buf;
 	uint64_t cap, mask, max_rec;
 	uint64_t head __attribute__((aligned(64)));  /* producers (CAS) */
+	uint64_t tail_cache;      /* producers: a recent tail (never ahead of the real one) */
 	uint64_t tail __attribute__((aligned(64)));  /* writer (release) */
 	int state __attribute__((aligned(64)));       /* 0 recording, 1 failed, 2 closed */
 	struct vsnd_clock *clock;

@@ -1,11 +1,13 @@
 /* recorder.c - producer side of the session recorder: the bounded lock-free ring, the shims
  * (transport observer, device ops, chains, sinks, clock), open/close. Writer: writer.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "trace/rec_internal.h"
@@ -49,10 +51,13 @@ static void wait_for_space(struct vt_recorder *r, uint64_t h, uint64_t need)
 {
 	uint64_t t0 = mono_ns();
 	pthread_mutex_lock(&r->mu);
-	r->space_waiters++;
+	__atomic_add_fetch(&r->space_waiters, 1, __ATOMIC_SEQ_CST);
 	pthread_cond_signal(&r->wcv);
+	/* Hysteresis: once full, wait until a quarter is free, so that a producer outrunning
+	 * the disk waits rarely and long rather than at every event. */
+	uint64_t room = need > r->cap / 4 ? need : r->cap / 4;
 	while (rec_active(r) &&
-	       h + need - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) > r->cap &&
+	       h + room - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) > r->cap &&
 	       __atomic_load_n(&r->head, __ATOMIC_RELAXED) == h) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -63,7 +68,7 @@ static void wait_for_space(struct vt_recorder *r, uint64_t h, uint64_t need)
 		}
 		pthread_cond_timedwait(&r->pcv, &r->mu, &ts);
 	}
-	r->space_waiters--;
+	__atomic_sub_fetch(&r->space_waiters, 1, __ATOMIC_SEQ_CST);
 	r->producer_waits++;
 	r->producer_wait_ns += mono_ns() - t0;
 	pthread_mutex_unlock(&r->mu);
@@ -81,7 +86,13 @@ static inline struct rec_hdr *rec_begin(struct vt_recorder *r, uint16_t type, ui
 		uint64_t pos = h & r->mask;
 		uint64_t pad = pos + size > r->cap ? r->cap - pos : 0;
 		uint64_t need = pad + size;
-		uint64_t used = h + need - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+		/* A cached tail avoids pulling the writer's cache line on every event. */
+		uint64_t used = h + need - __atomic_load_n(&r->tail_cache, __ATOMIC_ACQUIRE);
+		if (used > r->cap) {
+			uint64_t t = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+			__atomic_store_n(&r->tail_cache, t, __ATOMIC_RELEASE);
+			used = h + need - t;
+		}
 		if (used > r->cap) {
 			wait_for_space(r, h, need);
 			h = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
@@ -725,6 +736,23 @@ int vt_recorder_sync(struct vt_recorder *r)
 
 /* ---- open / close ---------------------------------------------------------------------- */
 
+/* 1 if path does not exist, is empty, or is an SQLite file with our application_id. */
+static int replaceable(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	uint8_t h[72];
+	ssize_t n = read(fd, h, sizeof(h));
+	close(fd);
+	if (n == 0)
+		return 1;
+	if (n < (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16) != 0)
+		return 0;
+	uint32_t app = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 | h[71];
+	return app == VT_APPLICATION_ID;
+}
+
 int vt_recorder_open(const char *path, const struct vt_recorder_opts *opts,
 		     struct vt_recorder **out, char *err, size_t errlen)
 {
@@ -745,7 +773,10 @@ int vt_recorder_open(const char *path, const struct vt_recorder_opts *opts,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	r->buf = calloc(1, cap);
+	/* Populated up front: a first-touch page fault in the audio path costs microseconds. */
+	void *ring = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	r->buf = ring == MAP_FAILED ? NULL : ring;
 	if (!r->buf) {
 		free(r);
 		snprintf(err, errlen, "cannot allocate a %llu-byte recorder queue",
@@ -769,7 +800,12 @@ int vt_recorder_open(const char *path, const struct vt_recorder_opts *opts,
 	vsnd_cond_init(&r->pcv);
 	vsnd_cond_init(&r->scv);
 
-	/* Truncate: a new session replaces any previous file (and its WAL). */
+	/* A new session replaces a previous session (and its WAL), never another kind of file. */
+	if (!replaceable(path)) {
+		snprintf(err, errlen, "%s exists and is not a vsndtrace session: not overwriting it",
+			 path);
+		goto fail_early;
+	}
 	char side[4096];
 	unlink(path);
 	snprintf(side, sizeof(side), "%s-wal", path);
@@ -797,9 +833,8 @@ int vt_recorder_open(const char *path, const struct vt_recorder_opts *opts,
 	return 0;
 fail:
 	vt_writer_fini(r);
-	if (r->db)
-		sqlite3_close(r->db);
-	free(r->buf);
+fail_early:
+	munmap(r->buf, r->cap);
 	recorder_unref(r);
 	return -1;
 }
@@ -818,7 +853,7 @@ int vt_recorder_close(struct vt_recorder *r)
 	int failed = r->failed_reported;
 	vt_writer_fini(r);
 	__atomic_store_n(&r->state, ST_CLOSED, __ATOMIC_RELEASE);
-	free(r->buf);
+	munmap(r->buf, r->cap);
 	r->buf = NULL;
 	while (r->devs) {
 		struct vt_dev_wrap *d = r->devs;

@@ -49,8 +49,9 @@ struct vt_recorder_opts {
 	uint64_t max_db_bytes;
 };
 
-/* Create (truncate if it exists) the database at path, write the schema and the session row
- * (clean_end = 0), start the writer thread. opts may be NULL (all defaults).
+/* Create the database at path, write the schema and the session row (clean_end = 0), start
+ * the writer thread. An existing vsndtrace session (or empty file) at path is replaced; any
+ * other existing file is left alone and the call fails. opts may be NULL (all defaults).
  * Returns 0, or -1 with a message in err (nothing created that needs freeing). */
 int vt_recorder_open(const char *path, const struct vt_recorder_opts *opts,
 		     struct vt_recorder **out, char *err, size_t errlen);

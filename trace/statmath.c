@@ -32,7 +32,7 @@ int64_t stm_percentile_sorted(const int64_t *sorted, size_t n, double p)
 
 void stm_summarize(int64_t *v, size_t n, struct stm_summary *out)
 {
-	*out = (struct stm_summary){ .n = n };
+	*out = (struct stm_summary){.n = n};
 	if (n == 0)
 		return;
 	qsort(v, n, sizeof(*v), cmp_i64);
@@ -55,7 +55,7 @@ void stm_summarize(int64_t *v, size_t n, struct stm_summary *out)
 
 void stm_jitter(const int64_t *v, size_t n, int64_t nominal, struct stm_jitter *out)
 {
-	*out = (struct stm_jitter){ 0 };
+	*out = (struct stm_jitter){0};
 	if (n == 0)
 		return;
 	long double ss = 0, se = 0, mx = 0;
@@ -73,7 +73,7 @@ void stm_jitter(const int64_t *v, size_t n, int64_t nominal, struct stm_jitter *
 
 int stm_linfit(const int64_t *x, const int64_t *y, size_t n, struct stm_fit *out)
 {
-	*out = (struct stm_fit){ 0 };
+	*out = (struct stm_fit){0};
 	if (n < 2)
 		return -1;
 	long double mx = 0, my = 0;
@@ -104,7 +104,7 @@ int stm_linfit(const int64_t *x, const int64_t *y, size_t n, struct stm_fit *out
 int stm_linfit_groups(const int64_t *x, const int64_t *y, const size_t *starts, size_t ngroups,
 		      struct stm_fit *out)
 {
-	*out = (struct stm_fit){ 0 };
+	*out = (struct stm_fit){0};
 	long double sxx = 0, sxy = 0, syy = 0, first_mx = 0, first_my = 0;
 	int64_t x0 = 0, y0 = 0;
 	int have_first = 0;
@@ -138,7 +138,8 @@ int stm_linfit_groups(const int64_t *x, const int64_t *y, const size_t *starts, 
 		return -1;
 	long double slope = sxy / sxx;
 	out->slope = (double)slope;
-	out->intercept = (double)(((long double)y0 + first_my) - slope * ((long double)x0 + first_mx));
+	out->intercept =
+	    (double)(((long double)y0 + first_my) - slope * ((long double)x0 + first_mx));
 	out->r2 = syy == 0 ? 1.0 : (double)((sxy * sxy) / (sxx * syy));
 	return 0;
 }

@@ -18,37 +18,55 @@ static int cmp_i64(const void *a, const void *b)
 const char *ts_code_name(uint32_t code)
 {
 	switch (code) {
-	case VIRTIO_SND_R_JACK_INFO: return "JACK_INFO";
-	case VIRTIO_SND_R_JACK_REMAP: return "JACK_REMAP";
-	case VIRTIO_SND_R_PCM_INFO: return "PCM_INFO";
-	case VIRTIO_SND_R_PCM_SET_PARAMS: return "PCM_SET_PARAMS";
-	case VIRTIO_SND_R_PCM_PREPARE: return "PCM_PREPARE";
-	case VIRTIO_SND_R_PCM_RELEASE: return "PCM_RELEASE";
-	case VIRTIO_SND_R_PCM_START: return "PCM_START";
-	case VIRTIO_SND_R_PCM_STOP: return "PCM_STOP";
-	case VIRTIO_SND_R_CHMAP_INFO: return "CHMAP_INFO";
-	default: return "UNKNOWN";
+	case VIRTIO_SND_R_JACK_INFO:
+		return "JACK_INFO";
+	case VIRTIO_SND_R_JACK_REMAP:
+		return "JACK_REMAP";
+	case VIRTIO_SND_R_PCM_INFO:
+		return "PCM_INFO";
+	case VIRTIO_SND_R_PCM_SET_PARAMS:
+		return "PCM_SET_PARAMS";
+	case VIRTIO_SND_R_PCM_PREPARE:
+		return "PCM_PREPARE";
+	case VIRTIO_SND_R_PCM_RELEASE:
+		return "PCM_RELEASE";
+	case VIRTIO_SND_R_PCM_START:
+		return "PCM_START";
+	case VIRTIO_SND_R_PCM_STOP:
+		return "PCM_STOP";
+	case VIRTIO_SND_R_CHMAP_INFO:
+		return "CHMAP_INFO";
+	default:
+		return "UNKNOWN";
 	}
 }
 
 const char *ts_status_name(uint32_t status)
 {
 	switch (status) {
-	case VIRTIO_SND_S_OK: return "OK";
-	case VIRTIO_SND_S_BAD_MSG: return "BAD_MSG";
-	case VIRTIO_SND_S_NOT_SUPP: return "NOT_SUPP";
-	case VIRTIO_SND_S_IO_ERR: return "IO_ERR";
-	case 0: return "NONE";
-	default: return "OTHER";
+	case VIRTIO_SND_S_OK:
+		return "OK";
+	case VIRTIO_SND_S_BAD_MSG:
+		return "BAD_MSG";
+	case VIRTIO_SND_S_NOT_SUPP:
+		return "NOT_SUPP";
+	case VIRTIO_SND_S_IO_ERR:
+		return "IO_ERR";
+	case 0:
+		return "NONE";
+	default:
+		return "OTHER";
 	}
 }
 
 const char *ts_format_name(uint8_t format)
 {
 	static const char *const names[VIRTIO_SND_PCM_FMT_COUNT] = {
-		"IMA_ADPCM", "MU_LAW", "A_LAW", "S8", "U8", "S16", "U16", "S18_3", "U18_3",
-		"S20_3", "U20_3", "S24_3", "U24_3", "S20", "U20", "S24", "U24", "S32", "U32",
-		"FLOAT", "FLOAT64", "DSD_U8", "DSD_U16", "DSD_U32", "IEC958_SUBFRAME",
+	    "IMA_ADPCM", "MU_LAW", "A_LAW",   "S8",	 "U8",
+	    "S16",	 "U16",	   "S18_3",   "U18_3",	 "S20_3",
+	    "U20_3",	 "S24_3",  "U24_3",   "S20",	 "U20",
+	    "S24",	 "U24",	   "S32",     "U32",	 "FLOAT",
+	    "FLOAT64",	 "DSD_U8", "DSD_U16", "DSD_U32", "IEC958_SUBFRAME",
 	};
 	return format < VIRTIO_SND_PCM_FMT_COUNT ? names[format] : "UNKNOWN";
 }
@@ -161,6 +179,8 @@ static int stream_stats(const struct ts_session *sess, const struct ts_stream *s
 
 	size_t n = s->nmsgs;
 	int64_t *deq = malloc((n + 1) * sizeof(*deq));
+	int64_t *deq_id = malloc((n + 1) * sizeof(*deq_id));
+	int64_t *done_id = malloc((n + 1) * sizeof(*done_id));
 	int64_t *done = malloc((n + 1) * sizeof(*done));
 	int64_t *iv = malloc((n + 1) * sizeof(*iv));
 	int64_t *lat = malloc((n + 1) * sizeof(*lat));
@@ -169,25 +189,35 @@ static int stream_stats(const struct ts_session *sess, const struct ts_stream *s
 	size_t *gstart = malloc((s->nruns + 2) * sizeof(*gstart));
 	ss->points = malloc((n + 1) * sizeof(*ss->points));
 	ss->prebuffered = calloc(s->nruns + 1, sizeof(*ss->prebuffered));
-	if (!deq || !done || !iv || !lat || !fx || !fy || !gstart || !ss->points ||
-	    !ss->prebuffered)
+	if (!deq || !deq_id || !done_id || !done || !iv || !lat || !fx || !fy || !gstart ||
+	    !ss->points || !ss->prebuffered)
 		goto out;
 
 	size_t ndone = 0, nlat = 0;
+	int use_ids = 1;
 	for (size_t i = 0; i < n; i++) {
 		deq[i] = s->msgs[i].t_deq_ns;
+		deq_id[i] = (int64_t)s->msgs[i].chain;
 		if (s->msgs[i].t_done_ns >= 0) {
+			if (!s->msgs[i].done_id)
+				use_ids = 0;
+			done_id[ndone] = (int64_t)s->msgs[i].done_id;
 			done[ndone++] = s->msgs[i].t_done_ns;
 			lat[nlat++] = s->msgs[i].t_done_ns - s->msgs[i].t_deq_ns;
 		}
 	}
 	qsort(deq, n, sizeof(*deq), cmp_i64);
 	qsort(done, ndone, sizeof(*done), cmp_i64);
+	if (use_ids) {
+		qsort(deq_id, n, sizeof(*deq_id), cmp_i64);
+		qsort(done_id, ndone, sizeof(*done_id), cmp_i64);
+	}
 
 	/* Messages held at each START. */
 	for (size_t r = 0; r < s->nruns; r++) {
 		int64_t t = s->run_start[r];
-		ss->prebuffered[r] = (uint32_t)(count_le_bs(deq, n, t) - count_le_bs(done, ndone, t));
+		ss->prebuffered[r] =
+		    (uint32_t)(count_le_bs(deq, n, t) - count_le_bs(done, ndone, t));
 	}
 	ss->nstarts = s->nruns;
 
@@ -202,7 +232,7 @@ static int stream_stats(const struct ts_session *sess, const struct ts_stream *s
 		if (m->t_done_ns < 0)
 			continue;
 		int64_t t = m->t_done_ns;
-		while (r < s->nruns && s->run_end[r] < t)
+		while (r < s->nruns && s->run_end[r] <= t)
 			r++;
 		if (r >= s->nruns || t < s->run_start[r])
 			continue; /* completed outside RUNNING (flush at RELEASE, error) */
@@ -219,7 +249,12 @@ static int stream_stats(const struct ts_session *sess, const struct ts_stream *s
 		if (prev >= 0)
 			iv[niv++] = t - prev;
 		prev = t;
-		size_t held = count_le(deq, n, &dpos, t) - count_le(done, ndone, &cpos, t);
+		size_t held;
+		if (use_ids) /* arrivals before this completion in recording order */
+			held = count_le(deq_id, n, &dpos, (int64_t)m->done_id - 1) -
+			       count_le(done_id, ndone, &cpos, (int64_t)m->done_id);
+		else
+			held = count_le(deq, n, &dpos, t) - count_le(done, ndone, &cpos, t);
 		p->fill = (uint32_t)held;
 		cum += m->frames;
 		p->frames = cum;
@@ -244,7 +279,8 @@ static int stream_stats(const struct ts_session *sess, const struct ts_stream *s
 	for (size_t g = 0; g < ng; g++) {
 		const struct ts_point *last = &ss->points[gstart[g + 1] - 1];
 		size_t rr = 0;
-		while (rr < s->nruns && !(s->run_start[rr] <= last->t_ns && last->t_ns <= s->run_end[rr]))
+		while (rr < s->nruns &&
+		       !(s->run_start[rr] <= last->t_ns && last->t_ns < s->run_end[rr]))
 			rr++;
 		if (rr < s->nruns)
 			ss->wall_s += (double)(last->t_ns - s->run_start[rr]) / 1e9;
@@ -270,7 +306,8 @@ static int stream_stats(const struct ts_session *sess, const struct ts_stream *s
 			while (k < n && deq[k] <= a)
 				k++;
 			while (k < n && deq[k] <= b) {
-				if ((double)(deq[k] - last) > lim && add_stall(ss, sess, last, deq[k], ss->period_ns))
+				if ((double)(deq[k] - last) > lim &&
+				    add_stall(ss, sess, last, deq[k], ss->period_ns))
 					goto out;
 				last = deq[k++];
 			}
@@ -293,6 +330,8 @@ static int stream_stats(const struct ts_session *sess, const struct ts_stream *s
 	rc = 0;
 out:
 	free(deq);
+	free(deq_id);
+	free(done_id);
 	free(done);
 	free(iv);
 	free(lat);
@@ -341,11 +380,21 @@ int ts_compute(const struct ts_session *sess, struct ts_stats *out)
 		struct ts_ctl_stats *cs = &out->ctl[k];
 		cs->count++;
 		switch (c->status) {
-		case VIRTIO_SND_S_OK: cs->ok++; break;
-		case VIRTIO_SND_S_BAD_MSG: cs->bad_msg++; break;
-		case VIRTIO_SND_S_NOT_SUPP: cs->not_supp++; break;
-		case VIRTIO_SND_S_IO_ERR: cs->io_err++; break;
-		default: cs->other++; break;
+		case VIRTIO_SND_S_OK:
+			cs->ok++;
+			break;
+		case VIRTIO_SND_S_BAD_MSG:
+			cs->bad_msg++;
+			break;
+		case VIRTIO_SND_S_NOT_SUPP:
+			cs->not_supp++;
+			break;
+		case VIRTIO_SND_S_IO_ERR:
+			cs->io_err++;
+			break;
+		default:
+			cs->other++;
+			break;
 		}
 		if (c->status != VIRTIO_SND_S_OK && !c->discarded)
 			out->invalid_requests++;

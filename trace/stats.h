@@ -12,10 +12,11 @@
 
 /* One I/O message (TX or RX) of a stream, in completion order. */
 struct ts_msg {
-	uint64_t chain;    /* chain.id in the trace (the arrival event's id) */
-	uint64_t seq;      /* chain sequence number (vsnd_chain.seq) */
+	uint64_t chain;	   /* chain.id in the trace (the arrival event's id) */
+	uint64_t seq;	   /* chain sequence number (vsnd_chain.seq) */
 	int64_t t_deq_ns;  /* host time the device took it from the ring */
 	int64_t t_done_ns; /* host time the device completed it; -1 if never completed */
+	uint64_t done_id;  /* event id of the completion (0 if unknown: then times order) */
 	uint32_t frames;   /* PCM frames it carried (TX) or returned (RX) */
 	uint32_t status;   /* virtio_snd_pcm_status.status written back (0 if unknown) */
 };
@@ -23,18 +24,18 @@ struct ts_msg {
 /* One control request, in dequeue order. */
 struct ts_ctl {
 	int64_t t_deq_ns, t_done_ns; /* t_done_ns = -1 if never completed */
-	uint32_t code;               /* VIRTIO_SND_R_* */
-	int32_t stream_id;           /* stream or jack id; -1 when the request has none */
-	uint32_t status;             /* VIRTIO_SND_S_*; 0 if none was written */
-	int discarded;               /* dropped at a device reset (not an invalid request) */
+	uint32_t code;		     /* VIRTIO_SND_R_* */
+	int32_t stream_id;	     /* stream or jack id; -1 when the request has none */
+	uint32_t status;	     /* VIRTIO_SND_S_*; 0 if none was written */
+	int discarded;		     /* dropped at a device reset (not an invalid request) */
 };
 
-/* A sink event (underrun, ALSA xrun, error) or a PCM_XRUN event sent to the guest. */
+/* A problem a sink reported (sink_event kinds 5..7): underrun, ALSA xrun, error. */
 enum ts_sink_kind { TS_EV_UNDERRUN = 1, TS_EV_XRUN = 2, TS_EV_ERROR = 3 };
 struct ts_sinkev {
 	int64_t t_ns;
 	int32_t stream_id;
-	int kind;          /* enum ts_sink_kind */
+	int kind; /* enum ts_sink_kind */
 	char msg[96];
 };
 
@@ -42,38 +43,39 @@ struct ts_sinkev {
  * (see ts_stall): control replies, sink problems, device resets, user marks. */
 struct ts_mark {
 	int64_t t_ns;
-	char what[64];     /* e.g. "TX #41 completed (stream 0)", "PCM_START OK (stream 0)" */
+	char what[64]; /* e.g. "PCM_START OK (stream 0)", "underrun (stream 0)", "device reset" */
 };
 
 struct ts_stream {
 	uint32_t stream_id;
-	uint8_t direction;          /* VIRTIO_SND_D_* */
-	uint8_t format;             /* VIRTIO_SND_PCM_FMT_* */
+	uint8_t direction; /* VIRTIO_SND_D_* */
+	uint8_t format;	   /* VIRTIO_SND_PCM_FMT_* */
 	uint8_t channels;
 	uint32_t rate_hz;
 	uint32_t frame_bytes, period_bytes, buffer_bytes;
-	int has_params;             /* a SET_PARAMS was answered OK */
+	int has_params; /* a SET_PARAMS was answered OK */
 
-	struct ts_msg *msgs;        /* completed ones first, by t_done_ns; then uncompleted */
+	struct ts_msg *msgs; /* completed ones first, by t_done_ns; then uncompleted */
 	size_t nmsgs;
-	/* RUNNING intervals [start, end): from an OK START to the next OK STOP or RELEASE of the
-	 * stream (or to the last event of the session when none follows). */
+	/* RUNNING intervals [start, end): from the reply to an OK START to the dequeue of the
+	 * next OK STOP or RELEASE of the stream or a device reset (or to the last event of the
+	 * session when none follows). A completion at exactly `end` is outside the run. */
 	int64_t *run_start, *run_end;
 	size_t nruns;
-	uint64_t pcm_frames;        /* frames in the stream's recorded PCM batches */
+	uint64_t pcm_frames; /* frames in the stream's recorded PCM batches */
 	uint64_t pcm_bytes;
 };
 
 struct ts_session {
 	/* metadata (empty strings when the trace does not say) */
 	char tool_version[64], started[64], host[128], cmdline[512], sink[128];
-	int complete;               /* 1 ended cleanly, 0 incomplete */
+	int complete; /* 1 ended cleanly, 0 incomplete */
 	int schema_version;
-	uint64_t timebase_hz;       /* guest timer frequency; 0 if unknown */
-	uint64_t events;            /* events recorded (all kinds) */
-	uint64_t bytes;             /* bytes recorded (blobs: request, response, PCM) */
-	uint64_t producer_waits;    /* times the audio path waited on a full recorder queue */
-	uint64_t producer_wait_ns;  /* total time of those waits (0 if not recorded) */
+	uint64_t timebase_hz;	       /* guest timer frequency; 0 if unknown */
+	uint64_t events;	       /* events recorded (all kinds) */
+	uint64_t bytes;		       /* bytes recorded (blobs: request, response, PCM) */
+	uint64_t producer_waits;       /* times the audio path waited on a full recorder queue */
+	uint64_t producer_wait_ns;     /* total time of those waits (0 if not recorded) */
 	int64_t t_first_ns, t_last_ns; /* first and last event host times */
 
 	/* guest time against host time: pairs (host ns, guest ticks) of events */
@@ -86,10 +88,10 @@ struct ts_session {
 	size_t nctls;
 	struct ts_sinkev *sinkevs;
 	size_t nsinkevs;
-	struct ts_mark *marks;      /* sorted by t_ns */
+	struct ts_mark *marks; /* sorted by t_ns */
 	size_t nmarks;
-	uint64_t io_errors;         /* I/O messages completed with a status other than OK */
-	uint64_t malformed;         /* chains flagged malformed */
+	uint64_t io_errors; /* I/O messages completed with a status other than OK */
+	uint64_t malformed; /* chains flagged malformed */
 };
 
 /* ---- Results ------------------------------------------------------------------------ */
@@ -107,33 +109,35 @@ struct ts_stall {
 
 /* One per-completion row of the time series (`--csv`, plot, chrome export). */
 struct ts_point {
-	uint64_t seq;        /* 0, 1, 2 ... completions of this stream while RUNNING */
-	uint64_t chain;      /* chain.id of the message */
-	int64_t t_ns;        /* completion time */
+	uint64_t seq;	     /* 0, 1, 2 ... completions of this stream while RUNNING */
+	uint64_t chain;	     /* chain.id of the message */
+	int64_t t_ns;	     /* completion time */
 	int64_t interval_ns; /* since the previous completion in the same run; -1 for the first */
-	uint32_t fill;       /* messages the device still held after this completion */
+	uint32_t fill;	     /* messages the device still held right after this completion
+			      * (arrivals before it in recording order, when ids are known) */
 	uint64_t frames;     /* cumulative frames completed in RUNNING so far */
 	int64_t latency_ns;  /* dequeued -> completed */
 };
 
 struct ts_stream_stats {
 	const struct ts_stream *s;
-	double period_ns;             /* nominal: period_bytes / frame_bytes / rate */
-	uint64_t frames;              /* frames of messages completed while RUNNING */
-	double nominal_s, wall_s;     /* frames / rate; sum over runs of (last completion - START) */
-	double eff_rate_hz, drift_ppm, fit_r2; /* pooled per-run least squares of frames over time */
+	double period_ns;	  /* nominal: period_bytes / frame_bytes / rate */
+	uint64_t frames;	  /* frames of messages completed while RUNNING */
+	double nominal_s, wall_s; /* frames / rate; sum over runs of (last completion - START) */
+	double eff_rate_hz, drift_ppm,
+	    fit_r2; /* pooled per-run least squares of frames over time */
 	int have_fit;
-	struct stm_summary interval;  /* completion intervals within a run */
-	struct stm_jitter jitter;     /* intervals against period_ns */
-	struct stm_summary latency;   /* dequeued -> completed, all completed messages */
-	uint32_t depth_min, depth_max;/* device-held messages, sampled at each completion */
+	struct stm_summary interval;   /* completion intervals within a run */
+	struct stm_jitter jitter;      /* intervals against period_ns */
+	struct stm_summary latency;    /* dequeued -> completed, all completed messages */
+	uint32_t depth_min, depth_max; /* device-held messages, sampled at each completion */
 	double depth_mean;
-	uint32_t *prebuffered;        /* held messages at each OK START, in order */
+	uint32_t *prebuffered; /* held messages at each OK START, in order */
 	size_t nstarts;
 	struct ts_stall *stalls;
 	size_t nstalls;
 	size_t underruns, xruns, errors;
-	struct ts_point *points;      /* completions inside RUNNING, in time order */
+	struct ts_point *points; /* completions inside RUNNING, in time order */
 	size_t npoints;
 };
 
@@ -148,10 +152,10 @@ struct ts_stats {
 	const struct ts_session *sess;
 	struct ts_stream_stats *streams; /* parallel to sess->streams */
 	size_t nstreams;
-	struct ts_ctl_stats *ctl;        /* sorted by code */
+	struct ts_ctl_stats *ctl; /* sorted by code */
 	size_t nctl;
-	uint64_t invalid_requests;       /* control replies not OK + malformed chains */
-	double duration_s;               /* t_last - t_first */
+	uint64_t invalid_requests; /* control replies not OK + malformed chains */
+	double duration_s;	   /* t_last - t_first */
 	int have_guest_fit;
 	double guest_hz, guest_drift_ppm; /* measured guest timer rate, drift vs timebase_hz */
 };

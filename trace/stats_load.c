@@ -37,6 +37,15 @@ static int prep(struct loader *L, const char *sql, sqlite3_stmt **st)
 	return 0;
 }
 
+/* Times, ticks, ids and lengths are clamped to [0, 2^62] so that every difference the
+ * statistics take fits in int64_t, whatever a damaged or hostile file holds. */
+#define TS_MAX_VALUE ((int64_t)1 << 62)
+static int64_t col_t(sqlite3_stmt *st, int i)
+{
+	int64_t v = sqlite3_column_int64(st, i);
+	return v < 0 ? 0 : v > TS_MAX_VALUE ? TS_MAX_VALUE : v;
+}
+
 static void col_text(sqlite3_stmt *st, int i, char *dst, size_t n)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
@@ -88,38 +97,54 @@ static int load_session(struct loader *L)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return fail(L, "session");
 
-	/* Event counts, bytes and time range from the rows (an incomplete session has no
-	 * counters at close). */
-	if (prep(L,
-		 "SELECT (SELECT count(*) FROM transport_event) + (SELECT count(*) FROM device_op)"
-		 " + (SELECT count(*) FROM chain) + (SELECT count(*) FROM chain_io)"
-		 " + (SELECT count(*) FROM chain_end) + (SELECT count(*) FROM sink_event)"
-		 " + (SELECT count(*) FROM mark),"
-		 " (SELECT min(t) FROM (SELECT min(t_ns) t FROM transport_event UNION ALL"
-		 "   SELECT min(t_ns) FROM device_op UNION ALL SELECT min(t_ns) FROM chain UNION ALL"
-		 "   SELECT min(t_ns) FROM sink_event UNION ALL SELECT min(t_ns) FROM mark)),"
-		 " (SELECT max(t) FROM (SELECT max(t_ns) t FROM transport_event UNION ALL"
-		 "   SELECT max(t_ns) FROM device_op UNION ALL SELECT max(t_ns) FROM chain UNION ALL"
-		 "   SELECT max(t_ns) FROM chain_io UNION ALL SELECT max(t_ns) FROM chain_end"
-		 "   UNION ALL SELECT max(t_ns) FROM sink_event UNION ALL SELECT max(t_ns) FROM mark)),"
-		 " (SELECT total(bytes) FROM pcm) + (SELECT total(length(data)) FROM chain_io)"
-		 " + (SELECT total(length(data)) FROM sink_event)"
-		 " + (SELECT count(*) FROM chain WHERE malformed != 0)",
-		 &st))
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		uint64_t nev = (uint64_t)sqlite3_column_int64(st, 0);
-		s->t_first_ns = sqlite3_column_int64(st, 1);
-		s->t_last_ns = sqlite3_column_int64(st, 2);
-		if (!s->complete || !s->events)
-			s->events = nev;
-		if (!s->complete || !s->bytes)
-			s->bytes = (uint64_t)sqlite3_column_double(st, 3);
+	/* Event counts and time range from the rows (an incomplete session has no counters
+	 * at close): ids follow recording order, so the first and last events are found
+	 * through the primary keys without scanning. */
+	static const char *const tables[] = {"transport_event", "device_op",  "chain", "chain_io",
+					     "chain_end",	"sink_event", "mark"};
+	uint64_t nev = 0;
+	int64_t first_id = INT64_MAX, last_id = INT64_MIN;
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		char q[512];
+		snprintf(q, sizeof(q),
+			 "SELECT count(*), (SELECT id FROM %s ORDER BY id LIMIT 1),"
+			 " (SELECT t_ns FROM %s ORDER BY id LIMIT 1),"
+			 " (SELECT id FROM %s ORDER BY id DESC LIMIT 1),"
+			 " (SELECT t_ns FROM %s ORDER BY id DESC LIMIT 1) FROM %s",
+			 tables[i], tables[i], tables[i], tables[i], tables[i]);
+		if (prep(L, q, &st))
+			return -1;
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
+			nev += (uint64_t)sqlite3_column_int64(st, 0);
+			if (sqlite3_column_int64(st, 1) < first_id) {
+				first_id = sqlite3_column_int64(st, 1);
+				s->t_first_ns = col_t(st, 2);
+			}
+			if (sqlite3_column_int64(st, 3) > last_id) {
+				last_id = sqlite3_column_int64(st, 3);
+				s->t_last_ns = col_t(st, 4);
+			}
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW)
+			return fail(L, tables[i]);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return fail(L, "event counts");
+	if (!s->complete || !s->events)
+		s->events = nev;
+	if (!s->complete || !s->bytes) {
+		/* chain_io.len counts every byte copied (PCM included); sink writes whose
+		 * bytes were not PCM; config reads */
+		if (prep(L,
+			 "SELECT (SELECT total(len) FROM chain_io)"
+			 " + (SELECT total(length(data)) FROM sink_event)"
+			 " + (SELECT total(length(data)) FROM device_op)",
+			 &st))
+			return -1;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			s->bytes = (uint64_t)sqlite3_column_double(st, 0);
+		sqlite3_finalize(st);
+	}
 	if (prep(L, "SELECT count(*) FROM chain WHERE malformed != 0", &st))
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -161,7 +186,8 @@ static int load_streams(struct loader *L)
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
-		int dir = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 1);
+		int dir =
+		    sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 1);
 		if (L->filter >= 0 && (uint32_t)L->filter != id)
 			continue;
 		struct ts_stream *x = add_stream(L, id, dir);
@@ -223,90 +249,161 @@ static int cmp_msg(const void *a, const void *b)
 	return (x->chain > y->chain) - (x->chain < y->chain);
 }
 
+/* One TX/RX chain while loading (joined in C: three sequential scans beat per-chain
+ * subqueries by an order of magnitude on large sessions). */
+struct lmsg {
+	int64_t id, t_deq, t_done, done_id, rlen, used_len, sid, pcm_bytes;
+	uint64_t seq;
+	uint32_t status;
+	int queue, completed, have_hdr;
+};
+
+static struct lmsg *find_lmsg(struct lmsg *v, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo].id == id ? &v[lo] : NULL;
+}
+
 /* TX/RX messages. The stream is the xfer header's stream_id (first le32 the device read at
- * offset 0), else the stream of the chain's PCM; a message of unknown stream is skipped. */
+ * offset 0 of the readable part); a message of unknown stream is skipped. Frames: the PCM
+ * bytes stored for it (chain_io.len minus the non-PCM bytes kept in chain_io.data), else the
+ * size of its data part (TX: readable bytes after the header; RX: used_len minus status). */
 static int load_msgs(struct loader *L)
 {
+	struct ts_session *s = L->s;
 	sqlite3_stmt *st;
+	struct lmsg *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
 	if (prep(L,
-		 "SELECT ch.id, ch.queue, ch.seq, ch.t_ns, ch.rlen, e.t_ns, e.outcome, e.used_len,"
-		 " e.status,"
-		 " (SELECT io.data FROM chain_io io WHERE io.chain = ch.id AND io.dir = 0"
-		 "   AND io.off = 0 ORDER BY io.id LIMIT 1),"
-		 " (SELECT min(p.stream) FROM chain_io io JOIN pcm p ON p.id = io.pcm"
-		 "   WHERE io.chain = ch.id),"
-		 " (SELECT total(p.frames) FROM chain_io io JOIN pcm p ON p.id = io.pcm"
-		 "   WHERE io.chain = ch.id),"
-		 " (SELECT total(p.bytes) FROM chain_io io JOIN pcm p ON p.id = io.pcm"
-		 "   WHERE io.chain = ch.id)"
-		 " FROM chain ch LEFT JOIN chain_end e ON e.chain = ch.id"
-		 " WHERE ch.queue IN (2, 3) ORDER BY ch.id",
+		 "SELECT id, queue, seq, t_ns, rlen FROM chain WHERE queue IN (2, 3) ORDER BY id",
 		 &st))
 		return -1;
-	struct ts_session *s = L->s;
-	size_t *caps = calloc(s->nstreams + 1, sizeof(*caps));
-	if (!caps) {
-		sqlite3_finalize(st);
-		return oom(L);
-	}
-	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t sid = -1;
-		const unsigned char *hdr = sqlite3_column_blob(st, 9);
-		if (hdr && sqlite3_column_bytes(st, 9) >= 4)
-			sid = (int64_t)((uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 |
-					(uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24);
-		else if (sqlite3_column_type(st, 10) != SQLITE_NULL)
-			sid = sqlite3_column_int64(st, 10);
-		if (sid < 0)
+		if (grow((void **)&v, &cap, n, sizeof(*v)))
+			goto nomem;
+		struct lmsg *m = &v[n++];
+		memset(m, 0, sizeof(*m));
+		m->id = col_t(st, 0);
+		m->queue = sqlite3_column_int(st, 1);
+		m->seq = (uint64_t)sqlite3_column_int64(st, 2);
+		m->t_deq = col_t(st, 3);
+		m->rlen = col_t(st, 4);
+		m->t_done = -1;
+		m->sid = -1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto sqlfail;
+
+	if (prep(L, "SELECT chain, t_ns, outcome, used_len, status, id FROM chain_end", &st))
+		goto err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct lmsg *m = find_lmsg(v, n, col_t(st, 0));
+		if (!m)
 			continue;
-		struct ts_stream *x = ts_session_stream(s, (uint32_t)sid);
+		m->completed = sqlite3_column_int(st, 2) == 0;
+		m->t_done = col_t(st, 1);
+		m->used_len = col_t(st, 3);
+		m->status = (uint32_t)sqlite3_column_int64(st, 4);
+		m->done_id = col_t(st, 5);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto sqlfail;
+
+	if (prep(L,
+		 "SELECT chain, CASE WHEN off = 0 THEN substr(data, 1, 4) END,"
+		 " CASE WHEN pcm IS NOT NULL THEN len - ifnull(length(data), 0) END"
+		 " FROM chain_io WHERE dir = 0 OR pcm IS NOT NULL ORDER BY id",
+		 &st))
+		goto err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct lmsg *m = find_lmsg(v, n, col_t(st, 0));
+		if (!m)
+			continue;
+		const unsigned char *h = sqlite3_column_blob(st, 1);
+		if (!m->have_hdr && h && sqlite3_column_bytes(st, 1) >= 4) {
+			m->sid = (int64_t)((uint32_t)h[0] | (uint32_t)h[1] << 8 |
+					   (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24);
+			m->have_hdr = 1;
+		}
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			int64_t b = col_t(st, 2);
+			m->pcm_bytes += b > UINT32_MAX ? UINT32_MAX : b;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto sqlfail;
+
+	size_t *caps = calloc(s->nstreams + 1, sizeof(*caps));
+	if (!caps)
+		goto nomem_nost;
+	for (size_t i = 0; i < n; i++) {
+		struct lmsg *lm = &v[i];
+		if (lm->sid < 0 || lm->sid > UINT32_MAX)
+			continue;
+		struct ts_stream *x = ts_session_stream(s, (uint32_t)lm->sid);
 		if (!x)
 			continue; /* never configured, or filtered out */
 		size_t idx = (size_t)(x - s->streams);
 		if (grow((void **)&x->msgs, &caps[idx], x->nmsgs, sizeof(*x->msgs))) {
 			free(caps);
-			sqlite3_finalize(st);
-			return oom(L);
+			goto nomem_nost;
 		}
 		struct ts_msg *m = &x->msgs[x->nmsgs++];
-		int queue = sqlite3_column_int(st, 1);
-		m->chain = (uint64_t)sqlite3_column_int64(st, 0);
-		m->seq = (uint64_t)sqlite3_column_int64(st, 2);
-		m->t_deq_ns = sqlite3_column_int64(st, 3);
-		int completed = sqlite3_column_type(st, 5) != SQLITE_NULL &&
-				sqlite3_column_int(st, 6) == 0;
-		m->t_done_ns = completed ? sqlite3_column_int64(st, 5) : -1;
-		m->status = (uint32_t)sqlite3_column_int64(st, 8);
-		double pcm_bytes = sqlite3_column_double(st, 12);
-		double frames = sqlite3_column_double(st, 11);
-		if (frames <= 0 && pcm_bytes > 0 && x->frame_bytes)
-			frames = pcm_bytes / x->frame_bytes;
-		x->pcm_bytes += (uint64_t)pcm_bytes;
-		x->pcm_frames += (uint64_t)frames;
-		if (frames <= 0 && x->frame_bytes) {
-			/* no PCM stored: the data part's size (TX: readable minus the xfer header;
-			 * RX: used_len minus the status) */
-			int64_t data = queue == VSND_VQ_TX ? sqlite3_column_int64(st, 4) - 4 :
-							     sqlite3_column_int64(st, 7) - 8;
-			if (data > 0)
-				frames = (double)(data / x->frame_bytes);
+		m->chain = (uint64_t)lm->id;
+		m->seq = lm->seq;
+		m->t_deq_ns = lm->t_deq;
+		m->t_done_ns = lm->completed ? lm->t_done : -1;
+		m->done_id = lm->completed ? (uint64_t)lm->done_id : 0;
+		m->status = lm->status;
+		int64_t frames = 0;
+		if (x->frame_bytes) {
+			frames = lm->pcm_bytes / x->frame_bytes;
+			if (!frames) {
+				int64_t data =
+				    lm->queue == VSND_VQ_TX ? lm->rlen - 4 : lm->used_len - 8;
+				if (data > 0)
+					frames = data / x->frame_bytes;
+			}
 		}
 		m->frames = (uint32_t)frames;
-		if (completed && m->status != VIRTIO_SND_S_OK)
+		x->pcm_bytes += (uint64_t)lm->pcm_bytes;
+		if (x->frame_bytes)
+			x->pcm_frames += (uint64_t)lm->pcm_bytes / x->frame_bytes;
+		if (lm->completed && m->status != VIRTIO_SND_S_OK)
 			s->io_errors++;
 	}
 	free(caps);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return fail(L, "chain");
+	free(v);
 	for (size_t i = 0; i < s->nstreams; i++)
-		qsort(s->streams[i].msgs, s->streams[i].nmsgs, sizeof(struct ts_msg), cmp_msg);
+		if (s->streams[i].nmsgs > 1)
+			qsort(s->streams[i].msgs, s->streams[i].nmsgs, sizeof(struct ts_msg),
+			      cmp_msg);
 	return 0;
+nomem:
+	sqlite3_finalize(st);
+nomem_nost:
+	free(v);
+	return oom(L);
+sqlfail:
+	fail(L, "chain");
+err:
+	free(v);
+	return -1;
 }
 
 static int add_mark(struct loader *L, size_t *cap, int64_t t, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int add_mark(struct loader *L, size_t *cap, int64_t t, const char *fmt, ...)
 {
 	struct ts_session *s = L->s;
@@ -364,7 +461,7 @@ static int load_control(struct loader *L)
 	}
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t tdeq = sqlite3_column_int64(st, 5), tdone = sqlite3_column_int64(st, 6);
+		int64_t tdeq = col_t(st, 5), tdone = col_t(st, 6);
 		if (sqlite3_column_int(st, 0) == 1) {
 			for (size_t i = 0; i < s->nstreams; i++) {
 				struct ts_stream *x = &s->streams[i];
@@ -396,8 +493,8 @@ static int load_control(struct loader *L)
 		if (discarded)
 			continue;
 		if (pcm_cmd ? add_mark(L, &mcap, tdone, "%s %s (stream %d)", ts_code_name(code),
-				       ts_status_name(status), target) :
-			      add_mark(L, &mcap, tdone, "%s %s", ts_code_name(code),
+				       ts_status_name(status), target)
+			    : add_mark(L, &mcap, tdone, "%s %s", ts_code_name(code),
 				       ts_status_name(status)))
 			goto nomem;
 		if (!pcm_cmd || status != VIRTIO_SND_S_OK || target < 0)
@@ -426,13 +523,14 @@ static int load_control(struct loader *L)
 	}
 
 	size_t ecap = 0;
-	if (prep(L, "SELECT t_ns, stream, kind, rc, msg FROM sink_event WHERE kind >= 5 ORDER BY id",
+	if (prep(L,
+		 "SELECT t_ns, stream, kind, rc, msg FROM sink_event WHERE kind >= 5 ORDER BY id",
 		 &st))
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int32_t sid = (int32_t)sqlite3_column_int64(st, 1);
 		int kind = sqlite3_column_int(st, 2);
-		int64_t t = sqlite3_column_int64(st, 0);
+		int64_t t = col_t(st, 0);
 		const char *kn = kind == 5 ? "underrun" : kind == 6 ? "xrun" : "sink error";
 		if (add_mark(L, &mcap, t, "%s (stream %d)", kn, sid))
 			goto nomem;
@@ -455,14 +553,15 @@ static int load_control(struct loader *L)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *t = sqlite3_column_text(st, 1);
-		if (add_mark(L, &mcap, sqlite3_column_int64(st, 0), "mark \"%s\"",
+		if (add_mark(L, &mcap, col_t(st, 0), "mark \"%s\"",
 			     t ? (const char *)t : ""))
 			goto nomem;
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return fail(L, "mark");
-	qsort(s->marks, s->nmarks, sizeof(*s->marks), cmp_mark);
+	if (s->nmarks > 1)
+		qsort(s->marks, s->nmarks, sizeof(*s->marks), cmp_mark);
 	return 0;
 nomem:
 	sqlite3_finalize(st);
@@ -485,8 +584,8 @@ static int load_guest_time(struct loader *L)
 			sqlite3_finalize(st);
 			return oom(L);
 		}
-		s->gt_host_ns[s->ngt] = sqlite3_column_int64(st, 0);
-		s->gt_ticks[s->ngt] = sqlite3_column_int64(st, 1);
+		s->gt_host_ns[s->ngt] = col_t(st, 0);
+		s->gt_ticks[s->ngt] = col_t(st, 1);
 		s->ngt++;
 	}
 	sqlite3_finalize(st);
@@ -495,12 +594,11 @@ static int load_guest_time(struct loader *L)
 	return 0;
 }
 
-int ts_load(struct sqlite3 *db, int stream_filter, struct ts_session *out, char *err,
-	    size_t errlen)
+int ts_load(struct sqlite3 *db, int stream_filter, struct ts_session *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	struct loader L = { .db = db, .s = out, .err = err, .errlen = errlen,
-			    .filter = stream_filter };
+	struct loader L = {
+	    .db = db, .s = out, .err = err, .errlen = errlen, .filter = stream_filter};
 	if (load_session(&L) || load_streams(&L) || load_msgs(&L) || load_control(&L) ||
 	    load_guest_time(&L)) {
 		ts_session_free(out);

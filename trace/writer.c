@@ -16,7 +16,8 @@
 #define NBUCKETS 4096      /* in-flight chains hash */
 #define CTL_MAX (1u << 20) /* control request/response bytes kept for decoding */
 #define FIFO_MAX (16u << 20) /* unmatched TX PCM kept to de-duplicate sink writes */
-#define POLL_NS (5u * 1000 * 1000)
+#define POLL_NS (5u * 1000 * 1000)       /* poll while a transaction is open */
+#define IDLE_POLL_NS (20u * 1000 * 1000) /* poll when everything is committed */
 
 enum {
 	S_TRANSPORT, S_DEVOP, S_CHAIN, S_DESC, S_IO, S_END, S_PCM, S_CONTROL, S_PARAMS, S_VQEV,
@@ -34,13 +35,13 @@ static const char *const stmt_sql[NSTMT] = {
 	[S_CONTROL] = "INSERT INTO control VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_PARAMS] = "INSERT INTO pcm_params VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 	[S_VQEV] = "INSERT INTO vq_event VALUES (?,?,?,?,?)",
-	[S_SINK] = "INSERT INTO sink_event (id, t_ns, ticks, stream, kind, rc, bytes, duration_ns,"
-		   " stream_offset, pcm_offset, data, direction, format, channels, rate, rate_hz,"
-		   " frame_bytes, period_bytes, buffer_bytes, msg)"
-		   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[S_SINK] = ("INSERT INTO sink_event (id, t_ns, ticks, stream, kind, rc, bytes, duration_ns,"
+		    " stream_offset, pcm_offset, data, direction, format, channels, rate, rate_hz,"
+		    " frame_bytes, period_bytes, buffer_bytes, msg)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
 	[S_MARK] = "INSERT INTO mark VALUES (?,?,?,?)",
-	[S_STATS] = "UPDATE session SET events = ?, bytes = ?, producer_waits = ?,"
-		    " producer_wait_ns = ? WHERE id = 1",
+	[S_STATS] = ("UPDATE session SET events = ?, bytes = ?, producer_waits = ?,"
+		     " producer_wait_ns = ? WHERE id = 1"),
 	[S_BEGIN] = "BEGIN",
 	[S_COMMIT] = "COMMIT",
 };
@@ -149,7 +150,10 @@ static int run(struct vt_recorder *r, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	/* Statements with optional columns start from NULLs again. */
+	if (sqlite3_bind_parameter_count(s) > 0 && s != r->w->st[S_TRANSPORT] &&
+	    s != r->w->st[S_DESC] && s != r->w->st[S_CHAIN] && s != r->w->st[S_MARK])
+		sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE) {
 		vt_recorder_fail(r, "database write failed: %s (%s)", sqlite3_errstr(rc),
 				 sqlite3_errmsg(r->db));
@@ -881,10 +885,14 @@ static size_t drain(struct vt_recorder *r, size_t budget, int *blocked)
 	size_t n = 0;
 	*blocked = 0;
 	uint64_t t = r->tail;
+	uint64_t h = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+	uint64_t published = t;
 	while (n < budget) {
-		uint64_t h = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-		if (t == h)
-			break;
+		if (t == h) {
+			h = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+			if (t == h)
+				break;
+		}
 		struct rec_hdr *hd = (struct rec_hdr *)(r->buf + (t & r->mask));
 		uint32_t size = __atomic_load_n(&hd->size, __ATOMIC_ACQUIRE);
 		if (size == 0) {
@@ -894,14 +902,22 @@ static size_t drain(struct vt_recorder *r, size_t budget, int *blocked)
 		process(r, hd);
 		memset(hd, 0, size);
 		t += size;
-		__atomic_store_n(&r->tail, t, __ATOMIC_RELEASE);
 		n++;
-		if (__atomic_load_n(&r->space_waiters, __ATOMIC_RELAXED) && (n & 15) == 0) {
-			pthread_mutex_lock(&r->mu);
-			pthread_cond_broadcast(&r->pcv);
-			pthread_mutex_unlock(&r->mu);
+		/* Publish freed space in steps (each store pulls the line from producers). */
+		if (t - published >= r->cap / 16 || (n & 63) == 0) {
+			__atomic_store_n(&r->tail, t, __ATOMIC_RELEASE);
+			published = t;
+			/* Waiting producers want a quarter of the ring free (recorder.c). */
+			if (__atomic_load_n(&r->space_waiters, __ATOMIC_RELAXED) &&
+			    __atomic_load_n(&r->head, __ATOMIC_RELAXED) - t <= r->cap - r->cap / 4) {
+				pthread_mutex_lock(&r->mu);
+				pthread_cond_broadcast(&r->pcv);
+				pthread_mutex_unlock(&r->mu);
+			}
 		}
 	}
+	if (t != published)
+		__atomic_store_n(&r->tail, t, __ATOMIC_RELEASE);
 	if (n && __atomic_load_n(&r->space_waiters, __ATOMIC_RELAXED)) {
 		pthread_mutex_lock(&r->mu);
 		pthread_cond_broadcast(&r->pcv);
@@ -990,7 +1006,7 @@ void *vt_writer_main(void *arg)
 			pthread_mutex_unlock(&r->mu);
 			break;
 		}
-		uint64_t wait = POLL_NS;
+		uint64_t wait = w->in_txn ? POLL_NS : IDLE_POLL_NS;
 		if (w->in_txn) {
 			uint64_t age = mono_ns() - w->txn_start;
 			uint64_t left = age < commit_ns ? commit_ns - age : 0;
@@ -1036,7 +1052,7 @@ int vt_writer_init(struct vt_recorder *r, char *err, size_t errlen)
 	}
 	r->w = w;
 	sqlite3_busy_timeout(r->db, 5000);
-	if (exec(r, "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;"
+	if (exec(r, "PRAGMA page_size = 65536; PRAGMA journal_mode = WAL;"
 		    " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;"
 		    " PRAGMA wal_autocheckpoint = 4096;", err, errlen))
 		return -1;
@@ -1083,7 +1099,7 @@ int vt_writer_init(struct vt_recorder *r, char *err, size_t errlen)
 		return -1;
 	if (r->max_db_bytes) {
 		char q[96];
-		uint64_t pages = r->max_db_bytes / 16384;
+		uint64_t pages = r->max_db_bytes / 65536; /* page_size above */
 		snprintf(q, sizeof(q), "PRAGMA max_page_count = %llu",
 			 (unsigned long long)(pages ? pages : 1));
 		if (exec(r, q, err, errlen))

@@ -14,15 +14,39 @@
 
 /* Register offsets (4.2.2). */
 enum {
-	R_MAGIC = 0x000, R_VERSION = 0x004, R_DEVICE_ID = 0x008, R_VENDOR_ID = 0x00c,
-	R_DEV_FEAT = 0x010, R_DEV_FEAT_SEL = 0x014, R_DRV_FEAT = 0x020, R_DRV_FEAT_SEL = 0x024,
-	R_GUEST_PAGE_SIZE = 0x028, R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034,
-	R_QUEUE_NUM = 0x038, R_QUEUE_ALIGN = 0x03c, R_QUEUE_PFN = 0x040, R_QUEUE_READY = 0x044,
-	R_QUEUE_NOTIFY = 0x050, R_INT_STATUS = 0x060, R_INT_ACK = 0x064, R_STATUS = 0x070,
-	R_DESC_LO = 0x080, R_DESC_HI = 0x084, R_AVAIL_LO = 0x090, R_AVAIL_HI = 0x094,
-	R_USED_LO = 0x0a0, R_USED_HI = 0x0a4, R_SHM_SEL = 0x0ac, R_SHM_LEN_LO = 0x0b0,
-	R_SHM_LEN_HI = 0x0b4, R_SHM_BASE_LO = 0x0b8, R_SHM_BASE_HI = 0x0bc,
-	R_QUEUE_RESET = 0x0c0, R_CONFIG_GEN = 0x0fc, R_CONFIG = 0x100,
+	R_MAGIC = 0x000,
+	R_VERSION = 0x004,
+	R_DEVICE_ID = 0x008,
+	R_VENDOR_ID = 0x00c,
+	R_DEV_FEAT = 0x010,
+	R_DEV_FEAT_SEL = 0x014,
+	R_DRV_FEAT = 0x020,
+	R_DRV_FEAT_SEL = 0x024,
+	R_GUEST_PAGE_SIZE = 0x028,
+	R_QUEUE_SEL = 0x030,
+	R_QUEUE_NUM_MAX = 0x034,
+	R_QUEUE_NUM = 0x038,
+	R_QUEUE_ALIGN = 0x03c,
+	R_QUEUE_PFN = 0x040,
+	R_QUEUE_READY = 0x044,
+	R_QUEUE_NOTIFY = 0x050,
+	R_INT_STATUS = 0x060,
+	R_INT_ACK = 0x064,
+	R_STATUS = 0x070,
+	R_DESC_LO = 0x080,
+	R_DESC_HI = 0x084,
+	R_AVAIL_LO = 0x090,
+	R_AVAIL_HI = 0x094,
+	R_USED_LO = 0x0a0,
+	R_USED_HI = 0x0a4,
+	R_SHM_SEL = 0x0ac,
+	R_SHM_LEN_LO = 0x0b0,
+	R_SHM_LEN_HI = 0x0b4,
+	R_SHM_BASE_LO = 0x0b8,
+	R_SHM_BASE_HI = 0x0bc,
+	R_QUEUE_RESET = 0x0c0,
+	R_CONFIG_GEN = 0x0fc,
+	R_CONFIG = 0x100,
 };
 
 #define ISR_USED 1u
@@ -30,21 +54,21 @@ enum {
 #define UNSUPPORTED_FEATURES ((1ull << 34) | (1ull << 38) | (1ull << 40))
 
 struct vmq {
-	struct virtq vq;             /* active ring; vq.ready = enabled and valid */
-	uint32_t num;                /* latched QueueNum and addresses */
+	struct virtq vq; /* active ring; vq.ready = enabled and valid */
+	uint32_t num;	 /* latched QueueNum and addresses */
 	uint64_t desc, avail, used;
-	bool ready_reg;              /* QueueReady as the driver reads it back */
-	uint32_t epoch;              /* bumped on every enable, disable and reset */
+	bool ready_reg; /* QueueReady as the driver reads it back */
+	uint32_t epoch; /* bumped on every enable, disable and reset */
 };
 
 struct vmmio {
-	pthread_mutex_t lock;        /* everything below except where noted */
+	pthread_mutex_t lock; /* everything below except where noted */
 	const struct vmmio_device_ops *ops;
 	void *dev;
-	struct vsnd_gmem mem;        /* immutable after vmmio_new */
+	struct vsnd_gmem mem; /* immutable after vmmio_new */
 	struct vsnd_irq irq;
 	struct vmmio_observer obs;
-	uint32_t status;             /* as stored, without NEEDS_RESET */
+	uint32_t status; /* as stored, without NEEDS_RESET */
 	bool needs_reset, resetting, features_ok;
 	uint32_t isr;
 	uint32_t dev_feat_sel, drv_feat_sel, queue_sel, shm_sel;
@@ -52,7 +76,7 @@ struct vmmio {
 	uint64_t negotiated;
 	struct vmq q[VMMIO_MAX_QUEUES];
 	uint64_t next_seq;
-	uint32_t gen;                /* bumped at reset start; read atomically by chains */
+	uint32_t gen; /* bumped at reset start; read atomically by chains */
 	/* Walk scratch (used under the lock only). */
 	struct virtq_chain scratch;
 	struct virtq_seg scratch_seg[VIRTQ_MAX_CHAIN];
@@ -60,16 +84,16 @@ struct vmmio {
 	/* Outbox: events and the irq level, delivered outside the lock (see header). */
 	struct vmmio_event *evq;
 	size_t ev_head, ev_n, ev_cap;
-	int irq_applied;             /* level last given to irq.set; written under both locks */
+	int irq_applied; /* level last given to irq.set; written under both locks */
 	pthread_mutex_t out_lock;
 };
 
 struct vm_chain {
-	struct vsnd_chain pub;       /* first: the chain ops cast back */
+	struct vsnd_chain pub; /* first: the chain ops cast back */
 	struct vmmio *t;
 	uint32_t gen, epoch;
 	struct virtq_chain vc;
-	struct virtq_seg segs[];     /* then vc.ndescs struct vsnd_desc */
+	struct virtq_seg segs[]; /* then vc.ndescs struct vsnd_desc */
 };
 
 static void lock(struct vmmio *t)
@@ -103,10 +127,10 @@ static void emit(struct vmmio *t, struct vmmio_event ev)
 	t->evq[t->ev_head + t->ev_n++] = ev;
 }
 
-static void emit_simple(struct vmmio *t, enum vmmio_ev_kind kind, uint32_t queue,
-			uint32_t value, uint32_t num)
+static void emit_simple(struct vmmio *t, enum vmmio_ev_kind kind, uint32_t queue, uint32_t value,
+			uint32_t num)
 {
-	struct vmmio_event ev = { .kind = kind, .queue = queue, .value = value, .num = num };
+	struct vmmio_event ev = {.kind = kind, .queue = queue, .value = value, .num = num};
 	emit(t, ev);
 }
 
@@ -154,6 +178,16 @@ static void flush(struct vmmio *t)
 		if (!more)
 			return;
 	}
+}
+
+/* Drop the state lock, then deliver if this thread left anything pending. Work queued by
+ * other threads is delivered by them or by the current delivery-lock holder. */
+static void unlock_flush(struct vmmio *t)
+{
+	bool pending = t->ev_n || (t->isr != 0) != t->irq_applied;
+	unlock(t);
+	if (pending)
+		flush(t);
 }
 
 static void raise_isr(struct vmmio *t, uint32_t bits)
@@ -242,9 +276,8 @@ static void ch_complete(struct vsnd_chain *pc, uint32_t used_len)
 		used_len = c->pub.wlen;
 	lock(t);
 	publish(t, c->pub.queue, c->gen, c->epoch, c->pub.head, used_len);
-	unlock(t);
+	unlock_flush(t);
 	free(c);
-	flush(t);
 }
 
 static void ch_discard(struct vsnd_chain *pc)
@@ -253,10 +286,10 @@ static void ch_discard(struct vsnd_chain *pc)
 }
 
 static const struct vsnd_chain_ops chain_ops = {
-	.read = ch_read,
-	.write = ch_write,
-	.complete = ch_complete,
-	.discard = ch_discard,
+    .read = ch_read,
+    .write = ch_write,
+    .complete = ch_complete,
+    .discard = ch_discard,
 };
 
 /* Build a heap chain from the walk scratch (locked). */
@@ -279,16 +312,16 @@ static struct vm_chain *make_chain(struct vmmio *t, uint16_t qi)
 	c->gen = t->gen;
 	c->epoch = t->q[qi].epoch;
 	c->pub = (struct vsnd_chain){
-		.ops = &chain_ops,
-		.opaque = c,
-		.queue = qi,
-		.head = s->head,
-		.rlen = (uint32_t)s->rlen,
-		.wlen = (uint32_t)s->wlen,
-		.malformed = s->malformed,
-		.seq = t->next_seq++,
-		.descs = descs,
-		.ndescs = s->ndescs,
+	    .ops = &chain_ops,
+	    .opaque = c,
+	    .queue = qi,
+	    .head = s->head,
+	    .rlen = (uint32_t)s->rlen,
+	    .wlen = (uint32_t)s->wlen,
+	    .malformed = s->malformed,
+	    .seq = t->next_seq++,
+	    .descs = descs,
+	    .ndescs = s->ndescs,
 	};
 	return c;
 }
@@ -312,20 +345,19 @@ static void process_queue(struct vmmio *t, uint32_t qi)
 		}
 		if (r < 0) {
 			enter_needs_reset(t, r);
-			unlock(t);
+			unlock_flush(t);
 			return;
 		}
 		struct vm_chain *c = make_chain(t, (uint16_t)qi);
 		if (!c) {
 			/* Out of host memory: give the buffer back unused rather than leak it. */
 			publish(t, (uint16_t)qi, t->gen, q->epoch, t->scratch.head, 0);
-			unlock(t);
+			unlock_flush(t);
 			continue;
 		}
 		void (*fn)(void *, struct vsnd_chain *) = t->ops->chain;
 		void *dev = t->dev;
-		unlock(t);
-		flush(t);
+		unlock_flush(t);
 		if (fn)
 			fn(dev, &c->pub);
 		else
@@ -342,8 +374,7 @@ static void do_reset(struct vmmio *t)
 	__atomic_store_n(&t->gen, t->gen + 1, __ATOMIC_RELEASE);
 	void (*fn)(void *) = t->ops->reset;
 	void *dev = t->dev;
-	unlock(t);
-	flush(t);
+	unlock_flush(t);
 	/* 2.4 and facts sheet 1.2: synchronous; the device drops every chain before we return. */
 	if (fn)
 		fn(dev);
@@ -362,7 +393,7 @@ static void do_reset(struct vmmio *t)
 	}
 	t->resetting = false;
 	emit_simple(t, VMMIO_EV_RESET, 0, 0, 0);
-	unlock(t);
+	unlock_flush(t);
 }
 
 /* Status write other than 0 (locked). Returns true if the device just went live. */
@@ -372,14 +403,14 @@ static bool write_status(struct vmmio *t, uint32_t val)
 	if ((nv & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK)) {
 		if (t->features_ok) {
 			/* Accepted before: the set stays fixed until reset (facts sheet 1.4). */
-			struct vmmio_event ev = { .kind = VMMIO_EV_FEATURES, .value = 1,
-						  .features = t->negotiated };
+			struct vmmio_event ev = {
+			    .kind = VMMIO_EV_FEATURES, .value = 1, .features = t->negotiated};
 			emit(t, ev);
 		} else {
 			uint64_t drv = t->drv_feat[0] | (uint64_t)t->drv_feat[1] << 32;
 			bool ok = !(drv & ~offered(t)) && (drv >> VIRTIO_F_VERSION_1 & 1);
-			struct vmmio_event ev = { .kind = VMMIO_EV_FEATURES, .value = ok,
-						  .features = drv };
+			struct vmmio_event ev = {
+			    .kind = VMMIO_EV_FEATURES, .value = ok, .features = drv};
 			emit(t, ev);
 			if (ok) {
 				t->features_ok = true;
@@ -401,12 +432,19 @@ static void queue_ready_write(struct vmmio *t, struct vmq *q, uint32_t qi, uint3
 	if (val && !q->ready_reg) {
 		q->ready_reg = true;
 		q->epoch++;
-		q->vq = (struct virtq){ .num = q->num, .desc = q->desc, .avail = q->avail,
-					.used = q->used, .features = t->negotiated };
+		q->vq = (struct virtq){.num = q->num,
+				       .desc = q->desc,
+				       .avail = q->avail,
+				       .used = q->used,
+				       .features = t->negotiated};
 		virtq_reset_indexes(&q->vq);
-		struct vmmio_event ev = { .kind = VMMIO_EV_QUEUE_READY, .queue = qi, .value = 1,
-					  .num = q->num, .desc = q->desc, .avail = q->avail,
-					  .used = q->used };
+		struct vmmio_event ev = {.kind = VMMIO_EV_QUEUE_READY,
+					 .queue = qi,
+					 .value = 1,
+					 .num = q->num,
+					 .desc = q->desc,
+					 .avail = q->avail,
+					 .used = q->used};
 		emit(t, ev);
 		int r = virtq_validate(&q->vq, &t->mem, t->ops->queue_num_max[qi]);
 		if (r == VIRTQ_OK)
@@ -437,7 +475,7 @@ uint32_t vmmio_read(struct vmmio *t, uint32_t off, unsigned size)
 		void (*fn)(void *, uint32_t, void *, uint32_t) = t->ops->config_read;
 		void *dev = t->dev;
 		unlock(t);
-		uint8_t b[4] = { 0 };
+		uint8_t b[4] = {0};
 		if (fn)
 			fn(dev, off - R_CONFIG, b, size);
 		return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
@@ -451,32 +489,54 @@ uint32_t vmmio_read(struct vmmio *t, uint32_t off, unsigned size)
 	} else {
 		struct vmq *q = sel_queue(t);
 		switch (off) {
-		case R_MAGIC: v = VMMIO_MAGIC; break;
-		case R_VERSION: v = VMMIO_VERSION; break;
-		case R_DEVICE_ID: v = t->ops->device_id; break;
-		case R_VENDOR_ID: v = t->ops->vendor_id; break;
+		case R_MAGIC:
+			v = VMMIO_MAGIC;
+			break;
+		case R_VERSION:
+			v = VMMIO_VERSION;
+			break;
+		case R_DEVICE_ID:
+			v = t->ops->device_id;
+			break;
+		case R_VENDOR_ID:
+			v = t->ops->vendor_id;
+			break;
 		case R_DEV_FEAT:
 			if (t->dev_feat_sel < 2)
 				v = (uint32_t)(offered(t) >> (32 * t->dev_feat_sel));
 			break;
-		case R_QUEUE_NUM_MAX: v = q ? t->ops->queue_num_max[t->queue_sel] : 0; break;
-		case R_QUEUE_READY: v = q ? q->ready_reg : 0; break;
-		case R_INT_STATUS: v = t->isr; break;
+		case R_QUEUE_NUM_MAX:
+			v = q ? t->ops->queue_num_max[t->queue_sel] : 0;
+			break;
+		case R_QUEUE_READY:
+			v = q ? q->ready_reg : 0;
+			break;
+		case R_INT_STATUS:
+			v = t->isr;
+			break;
 		case R_STATUS:
 			v = t->status | (t->needs_reset ? VIRTIO_STATUS_NEEDS_RESET : 0);
 			break;
-		case R_SHM_LEN_LO: case R_SHM_LEN_HI: case R_SHM_BASE_LO: case R_SHM_BASE_HI:
+		case R_SHM_LEN_LO:
+		case R_SHM_LEN_HI:
+		case R_SHM_BASE_LO:
+		case R_SHM_BASE_HI:
 			v = 0xffffffffu; /* no shared memory region (4.2.2) */
 			break;
-		case R_QUEUE_RESET: v = 0; break;
-		case R_CONFIG_GEN: v = 0; break; /* config never changes */
-		default: bad = true; break;
+		case R_QUEUE_RESET:
+			v = 0;
+			break;
+		case R_CONFIG_GEN:
+			v = 0;
+			break; /* config never changes */
+		default:
+			bad = true;
+			break;
 		}
 	}
 	if (bad)
 		bad_access(t, off, size);
-	unlock(t);
-	flush(t);
+	unlock_flush(t);
 	return bad ? 0 : v;
 }
 
@@ -490,15 +550,21 @@ void vmmio_write(struct vmmio *t, uint32_t off, unsigned size, uint32_t val)
 	} else {
 		struct vmq *q = sel_queue(t);
 		switch (off) {
-		case R_DEV_FEAT_SEL: t->dev_feat_sel = val; break;
+		case R_DEV_FEAT_SEL:
+			t->dev_feat_sel = val;
+			break;
 		case R_DRV_FEAT:
 			if (t->drv_feat_sel < 2 && !t->features_ok)
 				t->drv_feat[t->drv_feat_sel] = val;
 			else
 				bad = true;
 			break;
-		case R_DRV_FEAT_SEL: t->drv_feat_sel = val; break;
-		case R_QUEUE_SEL: t->queue_sel = val; break;
+		case R_DRV_FEAT_SEL:
+			t->drv_feat_sel = val;
+			break;
+		case R_QUEUE_SEL:
+			t->queue_sel = val;
+			break;
 		case R_QUEUE_NUM:
 			if (q && !q->ready_reg)
 				q->num = val;
@@ -526,26 +592,34 @@ void vmmio_write(struct vmmio *t, uint32_t off, unsigned size, uint32_t val)
 			else
 				went_live = write_status(t, val);
 			break;
-		case R_DESC_LO: case R_DESC_HI: case R_AVAIL_LO: case R_AVAIL_HI:
-		case R_USED_LO: case R_USED_HI:
+		case R_DESC_LO:
+		case R_DESC_HI:
+		case R_AVAIL_LO:
+		case R_AVAIL_HI:
+		case R_USED_LO:
+		case R_USED_HI:
 			if (q && !q->ready_reg) {
-				uint64_t *a = off < R_AVAIL_LO ? &q->desc :
-					      off < R_USED_LO ? &q->avail : &q->used;
+				uint64_t *a = off < R_AVAIL_LO	? &q->desc
+					      : off < R_USED_LO ? &q->avail
+								: &q->used;
 				latch_addr(a, off & 4, val);
 			} else {
 				bad = true;
 			}
 			break;
-		case R_SHM_SEL: t->shm_sel = val; break;
-		default: bad = true; break; /* RO, legacy, QueueReset, undefined */
+		case R_SHM_SEL:
+			t->shm_sel = val;
+			break;
+		default:
+			bad = true;
+			break; /* RO, legacy, QueueReset, undefined */
 		}
 	}
 	if (bad)
 		bad_access(t, off, size);
 	void (*driver_ok)(void *) = t->ops->driver_ok;
 	void *dev = t->dev;
-	unlock(t);
-	flush(t);
+	unlock_flush(t);
 	if (reset)
 		do_reset(t);
 	if (went_live) {
@@ -557,25 +631,22 @@ void vmmio_write(struct vmmio *t, uint32_t off, unsigned size, uint32_t val)
 	}
 	if (notify >= 0)
 		process_queue(t, (uint32_t)notify);
-	flush(t);
 }
 
 void vmmio_needs_reset(struct vmmio *t, int reason)
 {
 	lock(t);
 	enter_needs_reset(t, reason);
-	unlock(t);
-	flush(t);
+	unlock_flush(t);
 }
 
 void vmmio_poll_queue(struct vmmio *t, uint32_t q)
 {
 	process_queue(t, q);
-	flush(t);
 }
 
-struct vmmio *vmmio_new(const struct vmmio_device_ops *ops, void *dev,
-			const struct vsnd_gmem *mem, struct vsnd_irq irq)
+struct vmmio *vmmio_new(const struct vmmio_device_ops *ops, void *dev, const struct vsnd_gmem *mem,
+			struct vsnd_irq irq)
 {
 	struct vmmio *t = calloc(1, sizeof(*t));
 	if (!t)

@@ -52,7 +52,10 @@ struct vmmio_device_ops {
 	uint32_t num_queues;
 	uint16_t queue_num_max[VMMIO_MAX_QUEUES];
 	void (*config_read)(void *dev, uint32_t off, void *buf, uint32_t len);
-	/* A chain the driver made available (only after DRIVER_OK). Device owns it. */
+	/* A chain the driver made available (only after DRIVER_OK). Device owns it. Its
+	 * complete() clamps used_len to wlen; a chain completed after a reset, after its
+	 * queue was disabled (QueueReady=0) or in NEEDS_RESET is freed without publishing,
+	 * and its read()/write() return 0 once a reset has begun. */
 	void (*chain)(void *dev, struct vsnd_chain *c);
 	void (*driver_ok)(void *dev);
 	/* Synchronous reset: on return the device holds no chain (all discarded). */

@@ -11,16 +11,26 @@
 const char *virtq_strerror(int err)
 {
 	switch (err) {
-	case VIRTQ_OK: return "ok";
-	case VIRTQ_EMPTY: return "empty";
-	case VIRTQ_E_AVAIL_JUMP: return "avail.idx jumped more than the queue size";
-	case VIRTQ_E_HEAD: return "head or next index out of range";
-	case VIRTQ_E_LOOP: return "descriptor loop or chain over the cap";
-	case VIRTQ_E_INDIRECT: return "invalid indirect descriptor";
-	case VIRTQ_E_ADDR: return "address outside guest RAM";
-	case VIRTQ_E_TOO_BIG: return "chain of 2^32 bytes or more";
-	case VIRTQ_E_RING: return "invalid ring size, alignment or queue state";
-	default: return "unknown virtqueue error";
+	case VIRTQ_OK:
+		return "ok";
+	case VIRTQ_EMPTY:
+		return "empty";
+	case VIRTQ_E_AVAIL_JUMP:
+		return "avail.idx jumped more than the queue size";
+	case VIRTQ_E_HEAD:
+		return "head or next index out of range";
+	case VIRTQ_E_LOOP:
+		return "descriptor loop or chain over the cap";
+	case VIRTQ_E_INDIRECT:
+		return "invalid indirect descriptor";
+	case VIRTQ_E_ADDR:
+		return "address outside guest RAM";
+	case VIRTQ_E_TOO_BIG:
+		return "chain of 2^32 bytes or more";
+	case VIRTQ_E_RING:
+		return "invalid ring size, alignment or queue state";
+	default:
+		return "unknown virtqueue error";
 	}
 }
 
@@ -123,7 +133,8 @@ static int walk(const struct virtq *q, const struct vsnd_gmem *m, uint16_t head,
 		out->descs[out->ndescs++] = d;
 
 		if (d.flags & VRING_DESC_F_INDIRECT) {
-			/* 2.7.5.3: only if negotiated, never nested, never with NEXT, whole entries. */
+			/* 2.7.5.3: only if negotiated, never nested, never with NEXT, whole
+			 * entries. */
 			if (!VIRTQ_FEAT(q, VIRTIO_F_INDIRECT_DESC) || indirect ||
 			    (d.flags & VRING_DESC_F_NEXT) || d.len == 0 || d.len % 16)
 				return VIRTQ_E_INDIRECT;
@@ -215,9 +226,8 @@ int virtq_pop(struct virtq *q, const struct vsnd_gmem *m, struct virtq_chain *ou
 }
 
 /* Copy between host memory and one stream (segments [first, first+n)) of a chain. */
-static uint32_t copy_stream(const struct virtq_chain *c, const struct vsnd_gmem *m,
-			    uint32_t first, uint32_t n, uint32_t off, uint8_t *host, uint32_t len,
-			    bool to_guest)
+static uint32_t copy_stream(const struct virtq_chain *c, const struct vsnd_gmem *m, uint32_t first,
+			    uint32_t n, uint32_t off, uint8_t *host, uint32_t len, bool to_guest)
 {
 	uint32_t done = 0;
 	for (uint32_t k = first; k < first + n && done < len; k++) {
@@ -261,7 +271,7 @@ int virtq_push(struct virtq *q, const struct vsnd_gmem *m, uint16_t head, uint32
 	uint8_t *slot = vsnd_gmem_ptr(m, q->used + 4 + 8 * (uint64_t)(q->used_idx % q->num), 8);
 	if (!slot || !vsnd_gmem_ptr(m, q->used + 2, 2))
 		return VIRTQ_E_ADDR;
-	uint32_t e[2] = { htole32(head), htole32(len) };
+	uint32_t e[2] = {htole32(head), htole32(len)};
 	memcpy(slot, e, 8);
 	/* 2.7.8.2: the entry must be visible before the index that publishes it. */
 	atomic_thread_fence(memory_order_release);

@@ -27,17 +27,19 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 
 /* Prints "vsndtrace CMD: MESSAGE" on stderr; returns `status`. */
 int cli_fail(const char *cmd, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* JSON output helpers: a string literal with escapes ("" for NULL), and a number that is
  * written as null when it is not finite. */
 void cli_json_str(FILE *f, const char *s);
 void cli_json_num(FILE *f, double v);
 
-/* Open a session for analysis with trace/reader.h; on failure prints the reader's message
- * and returns NULL (the caller exits CLI_EXIT_USAGE). */
+/* Open a session for analysis with trace/reader.h (flags: VT_READER_*); on failure prints
+ * the reader's message and returns NULL (the caller exits CLI_EXIT_USAGE). The analysis
+ * commands skip the page check (VT_READER_NO_CHECK): the header and schema are still
+ * validated, and a damaged page makes a query fail with a message instead. */
 struct vt_reader;
-struct vt_reader *cli_open_session(const char *cmd, const char *path);
+struct vt_reader *cli_open_session(const char *cmd, const char *path, unsigned flags);
 
 /* Parse a non-negative stream id; returns -1 if `s` is not one. */
 int cli_parse_stream(const char *s);

@@ -64,25 +64,30 @@ static void streams_used(sqlite3 *db)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(
-		    db,
-		    "SELECT p.stream, p.format, p.channels, p.rate_hz, p.period_bytes, p.buffer_bytes,"
-		    " (SELECT count(*) FROM pcm_params q WHERE q.stream = p.stream),"
-		    " (SELECT count(*) FROM pcm x WHERE x.stream = p.stream),"
-		    " (SELECT total(bytes) FROM pcm x WHERE x.stream = p.stream),"
-		    " (SELECT total(frames) FROM pcm x WHERE x.stream = p.stream)"
-		    " FROM pcm_params p WHERE p.chain IN (SELECT max(chain) FROM pcm_params"
-		    " GROUP BY stream) ORDER BY p.stream",
-		    -1, &st, NULL) != SQLITE_OK)
+		db,
+		"SELECT p.stream, p.format, p.channels, p.rate_hz, p.period_bytes, p.buffer_bytes,"
+		" (SELECT count(*) FROM pcm_params q WHERE q.stream = p.stream),"
+		" (SELECT count(*) FROM pcm x WHERE x.stream = p.stream),"
+		" (SELECT total(bytes) FROM pcm x WHERE x.stream = p.stream),"
+		" (SELECT total(frames) FROM pcm x WHERE x.stream = p.stream)"
+		" FROM pcm_params p WHERE p.chain IN (SELECT max(chain) FROM pcm_params"
+		" GROUP BY stream) ORDER BY p.stream",
+		-1, &st, NULL) != SQLITE_OK)
 		return;
+	int first = 1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		uint32_t rate = (uint32_t)sqlite3_column_int64(st, 3);
 		double frames = sqlite3_column_double(st, 9);
-		printf("  stream %d used: %s %u Hz %d ch, period %d B, buffer %d B (%d SET_PARAMS);"
+		if (first)
+			printf("streams used (last accepted parameters)\n");
+		first = 0;
+		printf("  stream %d   %s %u Hz %d ch, period %d B, buffer %d B (%d SET_PARAMS);"
 		       " PCM %d batches, %.0f bytes, %.0f frames",
-		       sqlite3_column_int(st, 0), ts_format_name((uint8_t)sqlite3_column_int(st, 1)),
-		       rate, sqlite3_column_int(st, 2), sqlite3_column_int(st, 4),
-		       sqlite3_column_int(st, 5), sqlite3_column_int(st, 6), sqlite3_column_int(st, 7),
-		       sqlite3_column_double(st, 8), frames);
+		       sqlite3_column_int(st, 0),
+		       ts_format_name((uint8_t)sqlite3_column_int(st, 1)), rate,
+		       sqlite3_column_int(st, 2), sqlite3_column_int(st, 4),
+		       sqlite3_column_int(st, 5), sqlite3_column_int(st, 6),
+		       sqlite3_column_int(st, 7), sqlite3_column_double(st, 8), frames);
 		if (rate)
 			printf(" = %.3f s", frames / rate);
 		printf("\n");
@@ -115,8 +120,8 @@ static void control_summary(sqlite3 *db)
 int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 },
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
 	};
 	int c;
 	optind = 1;
@@ -133,7 +138,7 @@ int cmd_info(int argc, char **argv)
 	if (optind + 1 < argc)
 		return cli_usage("info", "unexpected argument '%s'", argv[optind + 1]);
 	const char *path = argv[optind];
-	struct vt_reader *r = cli_open_session("info", path);
+	struct vt_reader *r = cli_open_session("info", path, 0);
 	if (!r)
 		return CLI_EXIT_USAGE;
 	const struct vt_session *s = vt_reader_session(r);
@@ -161,7 +166,8 @@ int cmd_info(int argc, char **argv)
 		       s->guest_cmdline);
 	if (s->notes[0])
 		printf("  notes      %s\n", s->notes);
-	double dur = s->last_t_ns > s->first_t_ns ? (double)(s->last_t_ns - s->first_t_ns) / 1e9 : 0;
+	double dur =
+	    s->last_t_ns > s->first_t_ns ? (double)(s->last_t_ns - s->first_t_ns) / 1e9 : 0;
 	printf("  duration   %.3f s (first to last event)", dur);
 	if (s->timebase_hz)
 		printf(", guest timebase %" PRIu64 " Hz", s->timebase_hz);
@@ -179,8 +185,8 @@ int cmd_info(int argc, char **argv)
 		for (uint32_t i = 0; i < cfg->nstreams && i < VSND_MAX_STREAMS; i++) {
 			const struct vsnd_stream_cfg *sc = &cfg->streams[i];
 			printf("  stream %u   %s, nid %u, channels %u..%u, features 0x%x\n", i,
-			       sc->direction == VIRTIO_SND_D_INPUT ? "input" : "output", sc->hda_fn_nid,
-			       sc->channels_min, sc->channels_max, sc->features);
+			       sc->direction == VIRTIO_SND_D_INPUT ? "input" : "output",
+			       sc->hda_fn_nid, sc->channels_min, sc->channels_max, sc->features);
 			print_mask("             formats", sc->formats, 1);
 			print_mask("             rates", sc->rates, 0);
 		}

@@ -85,7 +85,7 @@ static int write_data(const char *dir, const struct ts_session *sess,
 		double w = (hi - lo) / HIST_BINS;
 		if (w <= 0)
 			w = 0.001;
-		size_t bins[HIST_BINS + 1] = { 0 };
+		size_t bins[HIST_BINS + 1] = {0};
 		for (size_t k = 0; k < ss->npoints; k++) {
 			if (ss->points[k].interval_ns < 0)
 				continue;
@@ -101,7 +101,8 @@ static int write_data(const char *dir, const struct ts_session *sess,
 }
 
 static int write_script(const char *dir, const char *out, int svg, const char *title,
-			const struct ts_session *sess, const struct ts_stats *st, const int *has_hist)
+			const struct ts_session *sess, const struct ts_stats *st,
+			const int *has_hist)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/plot.gp", dir);
@@ -111,7 +112,8 @@ static int write_script(const char *dir, const char *out, int svg, const char *t
 	size_t n = st->nstreams ? st->nstreams : 1;
 	unsigned height = (unsigned)(360 * n + 40);
 	if (svg)
-		fprintf(f, "set terminal svg size 1500,%u dynamic background rgb 'white'\n", height);
+		fprintf(f, "set terminal svg size 1500,%u dynamic background rgb 'white'\n",
+			height);
 	else
 		fprintf(f, "set terminal pngcairo size 1500,%u noenhanced\n", height);
 	fputs("set output ", f);
@@ -133,25 +135,32 @@ static int write_script(const char *dir, const char *out, int svg, const char *t
 		fputs(" noenhanced\nset xlabel 'time (s)'\nset ylabel 'interval (ms)'\n", f);
 		/* stalls (orange) and sink underruns/xruns/errors (red) as vertical lines */
 		for (size_t k = 0; k < ss->nstalls; k++)
-			fprintf(f, "set arrow from %.9f, graph 0 to %.9f, graph 1 nohead lw 2 lc rgb '#ff8c00'\n",
+			fprintf(f,
+				"set arrow from %.9f, graph 0 to %.9f, graph 1 nohead lw 2 lc rgb "
+				"'#ff8c00'\n",
 				(double)(ss->stalls[k].start_ns - sess->t_first_ns) / 1e9,
 				(double)(ss->stalls[k].start_ns - sess->t_first_ns) / 1e9);
 		for (size_t k = 0; k < sess->nsinkevs; k++)
 			if (sess->sinkevs[k].stream_id == (int32_t)ss->s->stream_id)
-				fprintf(f, "set arrow from %.9f, graph 0 to %.9f, graph 1 nohead lc rgb 'red'\n",
+				fprintf(f,
+					"set arrow from %.9f, graph 0 to %.9f, graph 1 nohead lc "
+					"rgb 'red'\n",
 					(double)(sess->sinkevs[k].t_ns - sess->t_first_ns) / 1e9,
 					(double)(sess->sinkevs[k].t_ns - sess->t_first_ns) / 1e9);
 		fputs("plot ", f);
 		gp_file(f, dir, 's', i);
 		fputs(" using 1:2 with points pt 7 ps 0.3 title 'interval'", f);
 		if (ss->period_ns > 0)
-			fprintf(f, ", %.6f with lines dt 2 lw 2 title 'nominal period'", ss->period_ns / 1e6);
+			fprintf(f, ", %.6f with lines dt 2 lw 2 title 'nominal period'",
+				ss->period_ns / 1e6);
 		fputs(", NaN with lines lc rgb '#ff8c00' title 'stall', NaN with lines lc rgb 'red'"
-		      " title 'underrun/xrun'\nunset arrow\n", f);
+		      " title 'underrun/xrun'\nunset arrow\n",
+		      f);
 		snprintf(t, sizeof(t), "stream %u: buffer fill", ss->s->stream_id);
 		fputs("set title ", f);
 		gp_str(f, t);
-		fputs(" noenhanced\nset ylabel 'messages held by the device'\nset yrange [0:*]\n", f);
+		fputs(" noenhanced\nset ylabel 'messages held by the device'\nset yrange [0:*]\n",
+		      f);
 		fputs("plot ", f);
 		gp_file(f, dir, 's', i);
 		fputs(" using 1:3 with steps title 'fill'\nset autoscale y\n", f);
@@ -185,7 +194,7 @@ static int run_gnuplot(const char *dir, char *err, size_t errlen)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	char *argv[] = { (char *)gp, script, NULL };
+	char *argv[] = {(char *)gp, script, NULL};
 	pid_t pid;
 	int rc = posix_spawnp(&pid, gp, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -215,7 +224,8 @@ static int run_gnuplot(const char *dir, char *err, size_t errlen)
 		fclose(l);
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		snprintf(err, errlen, "gnuplot not found ('%s'); install it (Debian: gnuplot-nox)", gp);
+		snprintf(err, errlen, "gnuplot not found ('%s'); install it (Debian: gnuplot-nox)",
+			 gp);
 	else
 		snprintf(err, errlen, "gnuplot failed (status %d): %s", status, msg);
 	return -1;
@@ -224,7 +234,7 @@ static int run_gnuplot(const char *dir, char *err, size_t errlen)
 static void rm_tree(const char *dir, size_t nstreams)
 {
 	char p[4200];
-	static const char *const fixed[] = { "plot.gp", "gnuplot.log" };
+	static const char *const fixed[] = {"plot.gp", "gnuplot.log"};
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, fixed[i]);
 		unlink(p);
@@ -247,10 +257,10 @@ static int ends_with(const char *s, const char *suf)
 int cmd_plot(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "stream", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 },
+	    {"output", required_argument, NULL, 'o'},
+	    {"stream", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
 	};
 	const char *out = NULL;
 	int stream = -1, c;
@@ -258,16 +268,21 @@ int cmd_plot(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o': out = optarg; break;
+		case 'o':
+			out = optarg;
+			break;
 		case 's':
 			stream = cli_parse_stream(optarg);
 			if (stream < 0)
 				return cli_usage("plot", "invalid stream id '%s'", optarg);
 			break;
-		case 'h': help(); return CLI_EXIT_OK;
+		case 'h':
+			help();
+			return CLI_EXIT_OK;
 		case ':':
 			return cli_usage("plot", "option '%s' needs an argument", argv[optind - 1]);
-		default: return cli_usage("plot", "unknown option '%s'", argv[optind - 1]);
+		default:
+			return cli_usage("plot", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
@@ -283,7 +298,7 @@ int cmd_plot(int argc, char **argv)
 		return cli_usage("plot", "invalid output name");
 	const char *path = argv[optind];
 
-	struct vt_reader *r = cli_open_session("plot", path);
+	struct vt_reader *r = cli_open_session("plot", path, VT_READER_NO_CHECK);
 	if (!r)
 		return CLI_EXIT_USAGE;
 	struct ts_session sess;

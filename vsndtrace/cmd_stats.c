@@ -74,8 +74,8 @@ static void print_table(const char *path, const struct ts_stats *st)
 	       "lat max us");
 	for (size_t i = 0; i < st->nctl; i++) {
 		const struct ts_ctl_stats *c = &st->ctl[i];
-		printf("  %-16s %6zu %6zu %6zu %10.1f %10.1f\n", ts_code_name(c->code), c->count, c->ok,
-		       c->count - c->ok, c->latency.p50 / 1e3, c->latency.max / 1e3);
+		printf("  %-16s %6zu %6zu %6zu %10.1f %10.1f\n", ts_code_name(c->code), c->count,
+		       c->ok, c->count - c->ok, c->latency.p50 / 1e3, c->latency.max / 1e3);
 	}
 	for (size_t i = 0; i < st->nstreams; i++) {
 		const struct ts_stream_stats *ss = &st->streams[i];
@@ -87,10 +87,11 @@ static void print_table(const char *path, const struct ts_stats *st)
 			       ss->period_ns / 1e6, m->buffer_bytes);
 		else
 			printf(" (never configured)\n");
-		printf("  frames %" PRIu64 ", nominal %.3f s, wall %.3f s", ss->frames, ss->nominal_s,
-		       ss->wall_s);
+		printf("  frames %" PRIu64 ", nominal %.3f s, wall %.3f s", ss->frames,
+		       ss->nominal_s, ss->wall_s);
 		if (ss->have_fit)
-			printf(", effective %.2f Hz, drift %+.2f ppm\n", ss->eff_rate_hz, ss->drift_ppm);
+			printf(", effective %.2f Hz, drift %+.2f ppm\n", ss->eff_rate_hz,
+			       ss->drift_ppm);
 		else
 			printf(", rate fit n/a\n");
 		print_summary_row("period interval", &ss->interval);
@@ -109,14 +110,16 @@ static void print_table(const char *path, const struct ts_stats *st)
 			if (e->stream_id != (int32_t)m->stream_id)
 				continue;
 			printf("    %-8s at %.6f s %s\n",
-			       e->kind == TS_EV_UNDERRUN ? "underrun" :
-			       e->kind == TS_EV_XRUN ? "xrun" : "error",
+			       e->kind == TS_EV_UNDERRUN ? "underrun"
+			       : e->kind == TS_EV_XRUN	 ? "xrun"
+							 : "error",
 			       rel_s(s, e->t_ns), e->msg);
 		}
 		for (size_t k = 0; k < ss->nstalls; k++)
 			printf("    stall    at %.6f s for %.3f ms, after %s\n",
 			       rel_s(s, ss->stalls[k].start_ns),
-			       (ss->stalls[k].end_ns - ss->stalls[k].start_ns) / 1e6, ss->stalls[k].after);
+			       (ss->stalls[k].end_ns - ss->stalls[k].start_ns) / 1e6,
+			       ss->stalls[k].after);
 	}
 }
 
@@ -126,8 +129,9 @@ static void json_summary(FILE *f, const struct stm_summary *m)
 {
 	fprintf(f, "{\"count\":%zu,\"min\":%" PRId64 ",\"mean\":", m->n, m->min);
 	cli_json_num(f, m->mean);
-	fprintf(f, ",\"p50\":%" PRId64 ",\"p95\":%" PRId64 ",\"p99\":%" PRId64 ",\"max\":%" PRId64
-		   ",\"stddev\":",
+	fprintf(f,
+		",\"p50\":%" PRId64 ",\"p95\":%" PRId64 ",\"p99\":%" PRId64 ",\"max\":%" PRId64
+		",\"stddev\":",
 		m->p50, m->p95, m->p99, m->max);
 	cli_json_num(f, m->stddev);
 	fputc('}', f);
@@ -153,13 +157,14 @@ static void print_json(const char *path, const struct ts_stats *st)
 	cli_json_str(f, s->host);
 	fputs(",\"started\":", f);
 	cli_json_str(f, s->started);
-	fprintf(f, ",\"schema_version\":%d,\"complete\":%s,\"first_t_ns\":%" PRId64
-		   ",\"last_t_ns\":%" PRId64 ",\"duration_s\":",
+	fprintf(f,
+		",\"schema_version\":%d,\"complete\":%s,\"first_t_ns\":%" PRId64
+		",\"last_t_ns\":%" PRId64 ",\"duration_s\":",
 		s->schema_version, s->complete ? "true" : "false", s->t_first_ns, s->t_last_ns);
 	cli_json_num(f, st->duration_s);
-	fprintf(f, "},\"recorder\":{\"events\":%" PRIu64 ",\"bytes\":%" PRIu64
-		   ",\"producer_waits\":%" PRIu64 ",\"producer_wait_ns\":%" PRIu64
-		   ",\"complete\":%s}",
+	fprintf(f,
+		"},\"recorder\":{\"events\":%" PRIu64 ",\"bytes\":%" PRIu64
+		",\"producer_waits\":%" PRIu64 ",\"producer_wait_ns\":%" PRIu64 ",\"complete\":%s}",
 		s->events, s->bytes, s->producer_waits, s->producer_wait_ns,
 		s->complete ? "true" : "false");
 	fprintf(f, ",\"guest_time\":{\"available\":%s,\"timebase_hz\":%" PRIu64 ",\"guest_hz\":",
@@ -167,13 +172,15 @@ static void print_json(const char *path, const struct ts_stats *st)
 	json_opt(f, st->have_guest_fit, st->guest_hz);
 	fputs(",\"drift_ppm\":", f);
 	json_opt(f, st->have_guest_fit && s->timebase_hz, st->guest_drift_ppm);
-	fprintf(f, "},\"control\":{\"total\":%zu,\"invalid_requests\":%" PRIu64
-		   ",\"io_errors\":%" PRIu64 ",\"by_code\":[",
+	fprintf(f,
+		"},\"control\":{\"total\":%zu,\"invalid_requests\":%" PRIu64
+		",\"io_errors\":%" PRIu64 ",\"by_code\":[",
 		s->nctls, st->invalid_requests, s->io_errors);
 	for (size_t i = 0; i < st->nctl; i++) {
 		const struct ts_ctl_stats *c = &st->ctl[i];
-		fprintf(f, "%s{\"code\":%u,\"name\":\"%s\",\"count\":%zu,\"ok\":%zu,\"bad_msg\":%zu,"
-			   "\"not_supp\":%zu,\"io_err\":%zu,\"other\":%zu,\"latency_ns\":",
+		fprintf(f,
+			"%s{\"code\":%u,\"name\":\"%s\",\"count\":%zu,\"ok\":%zu,\"bad_msg\":%zu,"
+			"\"not_supp\":%zu,\"io_err\":%zu,\"other\":%zu,\"latency_ns\":",
 			i ? "," : "", c->code, ts_code_name(c->code), c->count, c->ok, c->bad_msg,
 			c->not_supp, c->io_err, c->other);
 		json_summary(f, &c->latency);
@@ -183,9 +190,10 @@ static void print_json(const char *path, const struct ts_stats *st)
 	for (size_t i = 0; i < st->nstreams; i++) {
 		const struct ts_stream_stats *ss = &st->streams[i];
 		const struct ts_stream *m = ss->s;
-		fprintf(f, "%s{\"stream_id\":%u,\"direction\":\"%s\",\"configured\":%s,"
-			   "\"format\":\"%s\",\"rate_hz\":%u,\"channels\":%u,\"frame_bytes\":%u,"
-			   "\"period_bytes\":%u,\"buffer_bytes\":%u,\"period_ns\":",
+		fprintf(f,
+			"%s{\"stream_id\":%u,\"direction\":\"%s\",\"configured\":%s,"
+			"\"format\":\"%s\",\"rate_hz\":%u,\"channels\":%u,\"frame_bytes\":%u,"
+			"\"period_bytes\":%u,\"buffer_bytes\":%u,\"period_ns\":",
 			i ? "," : "", m->stream_id, dir_name(m->direction),
 			m->has_params ? "true" : "false", ts_format_name(m->format), m->rate_hz,
 			m->channels, m->frame_bytes, m->period_bytes, m->buffer_bytes);
@@ -218,20 +226,23 @@ static void print_json(const char *path, const struct ts_stats *st)
 			fprintf(f, "%s%u", k ? "," : "", ss->prebuffered[k]);
 		fputs("],\"runs\":[", f);
 		for (size_t k = 0; k < m->nruns; k++)
-			fprintf(f, "%s{\"start_ns\":%" PRId64 ",\"end_ns\":%" PRId64 "}", k ? "," : "",
-				m->run_start[k], m->run_end[k]);
-		fprintf(f, "],\"underrun_count\":%zu,\"xrun_count\":%zu,\"sink_error_count\":%zu,"
-			   "\"sink_events\":[",
+			fprintf(f, "%s{\"start_ns\":%" PRId64 ",\"end_ns\":%" PRId64 "}",
+				k ? "," : "", m->run_start[k], m->run_end[k]);
+		fprintf(f,
+			"],\"underrun_count\":%zu,\"xrun_count\":%zu,\"sink_error_count\":%zu,"
+			"\"sink_events\":[",
 			ss->underruns, ss->xruns, ss->errors);
 		int first = 1;
 		for (size_t k = 0; k < s->nsinkevs; k++) {
 			const struct ts_sinkev *e = &s->sinkevs[k];
 			if (e->stream_id != (int32_t)m->stream_id)
 				continue;
-			fprintf(f, "%s{\"kind\":\"%s\",\"t_ns\":%" PRId64 ",\"t_s\":", first ? "" : ",",
-				e->kind == TS_EV_UNDERRUN ? "underrun" :
-				e->kind == TS_EV_XRUN ? "xrun" : "error",
-				e->t_ns);
+			fprintf(
+			    f, "%s{\"kind\":\"%s\",\"t_ns\":%" PRId64 ",\"t_s\":", first ? "" : ",",
+			    e->kind == TS_EV_UNDERRUN ? "underrun"
+			    : e->kind == TS_EV_XRUN   ? "xrun"
+						      : "error",
+			    e->t_ns);
 			cli_json_num(f, rel_s(s, e->t_ns));
 			fputs(",\"message\":", f);
 			cli_json_str(f, e->msg);
@@ -241,8 +252,9 @@ static void print_json(const char *path, const struct ts_stats *st)
 		fprintf(f, "],\"stall_count\":%zu,\"stalls\":[", ss->nstalls);
 		for (size_t k = 0; k < ss->nstalls; k++) {
 			const struct ts_stall *x = &ss->stalls[k];
-			fprintf(f, "%s{\"start_ns\":%" PRId64 ",\"end_ns\":%" PRId64
-				   ",\"duration_ns\":%" PRId64 ",\"start_s\":",
+			fprintf(f,
+				"%s{\"start_ns\":%" PRId64 ",\"end_ns\":%" PRId64
+				",\"duration_ns\":%" PRId64 ",\"start_s\":",
 				k ? "," : "", x->start_ns, x->end_ns, x->end_ns - x->start_ns);
 			cli_json_num(f, rel_s(s, x->start_ns));
 			fputs(",\"after\":", f);
@@ -275,11 +287,11 @@ static void print_csv(const struct ts_stats *st)
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "stream", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "csv", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 },
+	    {"stream", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"csv", no_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
 	};
 	int stream = -1, mode = 0, c;
 	optind = 1;
@@ -301,7 +313,8 @@ int cmd_stats(int argc, char **argv)
 			help();
 			return CLI_EXIT_OK;
 		case ':':
-			return cli_usage("stats", "option '%s' needs an argument", argv[optind - 1]);
+			return cli_usage("stats", "option '%s' needs an argument",
+					 argv[optind - 1]);
 		default:
 			return cli_usage("stats", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -312,7 +325,7 @@ int cmd_stats(int argc, char **argv)
 		return cli_usage("stats", "unexpected argument '%s'", argv[optind + 1]);
 	const char *path = argv[optind];
 
-	struct vt_reader *r = cli_open_session("stats", path);
+	struct vt_reader *r = cli_open_session("stats", path, VT_READER_NO_CHECK);
 	if (!r)
 		return CLI_EXIT_USAGE;
 	struct ts_session sess;

@@ -136,10 +136,14 @@ int vsnd_cpio_add_path(struct vsnd_cpio *c, const char *name, uint32_t perm,
 	if (!in)
 		return -errno;
 	struct stat st;
-	if (fstat(fileno(in), &st) != 0 || !S_ISREG(st.st_mode)) {
-		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (fstat(fileno(in), &st) != 0) {
+		r = -errno;
 		fclose(in);
 		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fclose(in);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
 	if ((uint64_t)st.st_size > 0xffffffffu) {
 		fclose(in);

@@ -16,12 +16,12 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "record", cmd_record, "boot the guest in semu, play a file and record a session" },
-	{ "replay", cmd_replay, "re-drive a recorded session through the device and a sink" },
-	{ "stats", cmd_stats, "timing statistics of a session (table, --json or --csv)" },
-	{ "info", cmd_info, "what a session is: metadata, streams, duration, counts" },
-	{ "export", cmd_export, "export audio (--wav) or a Chrome/Perfetto trace (--chrome)" },
-	{ "plot", cmd_plot, "plot period timing and buffer fill with gnuplot (PNG or SVG)" },
+    {"record", cmd_record, "boot the guest in semu, play a file and record a session"},
+    {"replay", cmd_replay, "re-drive a recorded session through the device and a sink"},
+    {"stats", cmd_stats, "timing statistics of a session (table, --json or --csv)"},
+    {"info", cmd_info, "what a session is: metadata, streams, duration, counts"},
+    {"export", cmd_export, "export audio (--wav) or a Chrome/Perfetto trace (--chrome)"},
+    {"plot", cmd_plot, "plot period timing and buffer fill with gnuplot (PNG or SVG)"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -52,11 +52,21 @@ void cli_json_str(FILE *f, const char *s)
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
 		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
 		default:
 			if (*p < 0x20)
 				fprintf(f, "\\u%04x", *p);
@@ -77,11 +87,11 @@ void cli_json_num(FILE *f, double v)
 		fprintf(f, "%.17g", v);
 }
 
-struct vt_reader *cli_open_session(const char *cmd, const char *path)
+struct vt_reader *cli_open_session(const char *cmd, const char *path, unsigned flags)
 {
 	struct vt_reader *r = NULL;
 	char err[512] = "";
-	int rc = vt_reader_open(path, 0, &r, err, sizeof(err));
+	int rc = vt_reader_open(path, flags, &r, err, sizeof(err));
 	if (rc) {
 		cli_fail(cmd, CLI_EXIT_USAGE, "%s", err[0] ? err : vt_strerror(rc));
 		return NULL;
@@ -161,11 +171,12 @@ int main(int argc, char **argv)
 		}
 		const struct command *c = find(argv[2]);
 		if (!c) {
-			fprintf(stderr, "vsndtrace: unknown command '%s'\nTry 'vsndtrace --help'.\n",
+			fprintf(stderr,
+				"vsndtrace: unknown command '%s'\nTry 'vsndtrace --help'.\n",
 				argv[2]);
 			return CLI_EXIT_USAGE;
 		}
-		char *hargv[] = { (char *)c->name, (char *)"--help", NULL };
+		char *hargv[] = {(char *)c->name, (char *)"--help", NULL};
 		return c->run(2, hargv);
 	}
 	if (cmd[0] == '-') {

@@ -2,7 +2,7 @@
 # cli_synth_session.py - writes a synthetic vsndtrace session (schemas/trace_v1.sql) with known
 # timing, for the stats/info/export/plot tests and the stats benchmark. Prints the truth as JSON.
 #
-# Scenario (one output stream 0, S16 stereo 48 kHz, period P frames, 8 periods buffered):
+# Scenario (one output stream 0, stereo 48 kHz S16 or --format, period P frames, 8 buffered):
 #  - control: PCM_START on stream 0 before PREPARE (answered BAD_MSG: one invalid request),
 #    SET_PARAMS, PREPARE, 8 TX messages pre-buffered, START (OK);
 #  - the device completes N periods; completion k (k = 1..N) at
@@ -24,6 +24,10 @@ import sys
 
 OUT, IN = 0, 1
 S16, R48000 = 5, 7
+# virtio format index and bytes per sample
+FORMATS = {"S8": (3, 1), "U8": (4, 1), "S16": (5, 2), "U16": (6, 2), "S24_3": (11, 3),
+           "S24": (15, 4), "U24": (16, 4), "S32": (17, 4), "U32": (18, 4), "FLOAT": (19, 4),
+           "S20": (13, 4), "MU_LAW": (1, 1), "A_LAW": (2, 1), "FLOAT64": (20, 8)}
 R_PCM_SET_PARAMS, R_PCM_PREPARE, R_PCM_RELEASE, R_PCM_START, R_PCM_STOP = 257, 258, 259, 260, 261
 S_OK, S_BAD_MSG = 0x8000, 0x8001
 
@@ -40,9 +44,12 @@ def main():
     ap.add_argument("--underrun-k", type=int, default=700)
     ap.add_argument("--guest-ppm", type=float, default=20.0)
     ap.add_argument("--incomplete", action="store_true")
+    ap.add_argument("--format", default="S16", choices=sorted(FORMATS),
+                    help="sample format; other than S16 the PCM is a byte pattern")
     a = ap.parse_args()
 
-    rate, ch, fb = 48000, 2, 4
+    fmt, sbytes = FORMATS[a.format]
+    rate, ch, fb = 48000, 2, 2 * sbytes
     P = a.period_frames
     nbuf = 8
     period_ns = P * 1e9 / rate
@@ -75,6 +82,8 @@ def main():
         return c
 
     def pcm_bytes(first_frame):
+        if a.format != "S16":
+            return bytes(((first_frame * fb + i) * 37 // 3) & 0xff for i in range(P * fb))
         out = bytearray()
         for f in range(first_frame, first_frame + P):
             left = (f * 37) % 65536 - 32768
@@ -98,11 +107,11 @@ def main():
     control(t0 + 500_000, R_PCM_START, 0, S_BAD_MSG)
     sp = control(t0 + 1_000_000, R_PCM_SET_PARAMS, 0, S_OK)
     add(t0 + 1_010_000, "pcm_params", chain=sp, stream=0, buffer_bytes=nbuf * P * fb,
-        period_bytes=P * fb, features=0, channels=ch, format=S16, rate=R48000,
+        period_bytes=P * fb, features=0, channels=ch, format=fmt, rate=R48000,
         rate_hz=rate, frame_bytes=fb)
     control(t0 + 2_000_000, R_PCM_PREPARE, 0, S_OK)
     add(t0 + 2_005_000, "sink_event", stream=0, kind=1, rc=0, duration_ns=1000, direction=OUT,
-        format=S16, channels=ch, rate=R48000, rate_hz=rate, frame_bytes=fb,
+        format=fmt, channels=ch, rate=R48000, rate_hz=rate, frame_bytes=fb,
         period_bytes=P * fb, buffer_bytes=nbuf * P * fb)
     queue = [tx_arrive(t0 + 3_000_000 + i * 10_000) for i in range(nbuf)]
     start_deq = t0 + 5_000_000
@@ -204,9 +213,9 @@ def main():
         (None if a.incomplete else 1700000010000000000, t0, timebase,
          0 if a.incomplete else 1, nid, 0))
     cur.execute("INSERT INTO config_stream VALUES (0, 0, 0, ?, ?, 0, 1, 2)",
-                (1 << S16, 1 << R48000))
+                (1 << fmt, 1 << R48000))
     cur.execute("INSERT INTO config_stream VALUES (1, 0, 0, ?, ?, 1, 1, 2)",
-                (1 << S16, 1 << R48000))
+                (1 << fmt, 1 << R48000))
     db.commit()
     db.close()
 
@@ -240,7 +249,7 @@ def main():
         "start_ns": start, "stop_deq_ns": stop_deq, "events": nid,
         "wall_s": (T[N] - start) / 1e9, "nominal_s": N * P / rate,
         "drift_ppm": a.drift_ppm, "guest_ppm": a.guest_ppm,
-        "pcm_frames": frame,
+        "pcm_frames": frame, "format": a.format, "frame_bytes": fb,
     }
     json.dump(truth, sys.stdout)
     print()

@@ -1,7 +1,8 @@
 # fuzz.mk - libFuzzer targets and their corpus regression replay.
 # A target <name> is tests/fuzz/fuzz_<name>.c (defines LLVMFuzzerTestOneInput) plus any
-# helper sources in tests/fuzz/<name>/*.c, with seeds in tests/fuzz/corpus/<name>/.
-# Adding a target needs no edit here: drop the files in.
+# helper sources in tests/fuzz/<name>/*.c, with seeds in tests/fuzz/corpus/<name>/. The
+# fuzzer build links the coverage-instrumented libraries the harness names on a comment line
+# " * fuzz-libs: vsnd trace" (default: vsnd trace replay). Adding a target needs no edit here.
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="vmmio ..."]   clang -fsanitize=fuzzer,address,
 #       undefined; each target runs FUZZ_SECONDS, new inputs go to $(BUILD)/fuzz/corpus/<name>
 #   make fuzz-replay    $(BUILD)/fuzz/replay_<name>: the harness with a plain main() that
@@ -31,12 +32,14 @@ $(FUZZ_DIR)/lib$(1).a: $(call fuzz_obj,$(wildcard $(1)/*.c))
 $(FUZZ_DIR)/lib$(1).a: | $(BUILD)/empty.o
 endef
 $(foreach d,$(FUZZ_LIB_DIRS),$(eval $(call fuzz_lib,$(d))))
-FUZZ_LIBS := $(FUZZ_DIR)/libreplay.a $(FUZZ_DIR)/libtrace.a $(FUZZ_DIR)/libvsnd.a
+# Libraries of target $(1), higher layers first.
+fuzz_libs_of = $(foreach d,replay trace vsnd,$(if $(filter $(d),$(or $(shell sed -n \
+	's/^ \* fuzz-libs: *//p' tests/fuzz/fuzz_$(1).c),$(FUZZ_LIB_DIRS))),$(FUZZ_DIR)/lib$(d).a))
 
 define fuzz_target
-$(FUZZ_DIR)/fuzz_$(1): $(call fuzz_obj,tests/fuzz/fuzz_$(1).c $(call fuzz_extra,$(1))) $(FUZZ_LIBS)
+$(FUZZ_DIR)/fuzz_$(1): $(call fuzz_obj,tests/fuzz/fuzz_$(1).c $(call fuzz_extra,$(1))) $(call fuzz_libs_of,$(1))
 	@$$(if $$(Q),echo "  FUZZLD  $$@")
-	$$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $$@ $$(filter %.o,$$^) $(FUZZ_LIBS) $$(LDLIBS_ALL)
+	$$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $$@ $$(filter %.o,$$^) $(call fuzz_libs_of,$(1)) $$(LDLIBS_ALL)
 
 $(BUILD)/fuzz/replay_$(1): $(call obj,tests/fuzz/fuzz_$(1).c tests/fuzz/replay_main.c $(call fuzz_extra,$(1))) $(LIBS)
 	@mkdir -p $$(dir $$@)

@@ -25,7 +25,8 @@
  * Checked invariants (trap on failure): chain totals < 2^32 and reads/writes return what the
  * totals promise; the irq line equals (InterruptStatus != 0) after every op. ASan checks that
  * nothing outside RAM (a malloc'd block) is touched. With FUZZ_VMMIO_TRACE set in the
- * environment, transport events are printed (to check what a seed reaches). */
+ * environment, transport events are printed (to check what a seed reaches).
+ * fuzz-libs: vsnd */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,10 +76,10 @@ struct fz {
 	bool trace;
 };
 
-#define CHECK(c)                                                                          \
-	do {                                                                              \
-		if (!(c))                                                                 \
-			__builtin_trap();                                                 \
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			__builtin_trap();                                                          \
 	} while (0)
 
 static void observe(void *opaque, const struct vmmio_event *ev)
@@ -86,7 +87,8 @@ static void observe(void *opaque, const struct vmmio_event *ev)
 	struct fz *f = opaque;
 	f->nev++;
 	if (f->trace && ev->kind != VMMIO_EV_STATUS)
-		printf("  ev %d q=%u value=%d num=%u\n", ev->kind, ev->queue, (int)ev->value, ev->num);
+		printf("  ev %d q=%u value=%d num=%u\n", ev->kind, ev->queue, (int)ev->value,
+		       ev->num);
 }
 
 static void irq_set(void *opaque, int level)
@@ -143,15 +145,15 @@ static void dev_driver_ok(void *dev)
 }
 
 static const struct vmmio_device_ops fz_ops = {
-	.device_id = 25,
-	.vendor_id = 0x554d4551,
-	.features = (1ull << VIRTIO_F_INDIRECT_DESC) | (1ull << VIRTIO_F_EVENT_IDX),
-	.num_queues = 4,
-	.queue_num_max = { 64, 64, 256, 256 },
-	.config_read = dev_config_read,
-	.chain = dev_chain,
-	.driver_ok = dev_driver_ok,
-	.reset = dev_reset,
+    .device_id = 25,
+    .vendor_id = 0x554d4551,
+    .features = (1ull << VIRTIO_F_INDIRECT_DESC) | (1ull << VIRTIO_F_EVENT_IDX),
+    .num_queues = 4,
+    .queue_num_max = {64, 64, 256, 256},
+    .config_read = dev_config_read,
+    .chain = dev_chain,
+    .driver_ok = dev_driver_ok,
+    .reset = dev_reset,
 };
 
 static void ram_write(struct fz *f, uint32_t off, const void *src, uint32_t len)
@@ -257,7 +259,9 @@ static void run_op(struct fz *f, struct rd *r)
 		put_desc(f, q * 0x2000u + 16 * idx, r);
 		break;
 	}
-	case 0x05: setup(f, r); break;
+	case 0x05:
+		setup(f, r);
+		break;
 	case 0x06: {
 		unsigned q = (unsigned)get(r, 1) % 4;
 		uint16_t head = (uint16_t)get(r, 2);
@@ -272,7 +276,9 @@ static void run_op(struct fz *f, struct rd *r)
 		ram_write(f, q * 0x2000u + 0x1002, &f->avail_shadow[q], 2);
 		break;
 	}
-	case 0x08: w32(f, 0x50, (uint32_t)get(r, 4)); break;
+	case 0x08:
+		w32(f, 0x50, (uint32_t)get(r, 4));
+		break;
 	case 0x09: {
 		unsigned n = (unsigned)get(r, 1);
 		uint32_t len = (uint32_t)get(r, 4);
@@ -296,10 +302,18 @@ static void run_op(struct fz *f, struct rd *r)
 		ram_write(f, q * 0x2000u + 0x1000 + 4 + 2 * num, &ue, 2);
 		break;
 	}
-	case 0x0c: w32(f, 0x70, 0); break;
-	case 0x0d: vmmio_needs_reset(f->t, -(int)get(r, 1)); break;
-	case 0x0e: vmmio_poll_queue(f->t, (uint32_t)get(r, 1) % 8); break;
-	case 0x0f: put_desc(f, (uint32_t)get(r, 2), r); break;
+	case 0x0c:
+		w32(f, 0x70, 0);
+		break;
+	case 0x0d:
+		vmmio_needs_reset(f->t, -(int)get(r, 1));
+		break;
+	case 0x0e:
+		vmmio_poll_queue(f->t, (uint32_t)get(r, 1) % 8);
+		break;
+	case 0x0f:
+		put_desc(f, (uint32_t)get(r, 2), r);
+		break;
 	}
 	/* The line follows InterruptStatus (single-threaded: delivered before return). */
 	CHECK(f->irq == (vmmio_read(f->t, 0x60, 4) != 0));
@@ -307,8 +321,8 @@ static void run_op(struct fz *f, struct rd *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint64_t bases[3] = { 0x80000000ull, 0xffff0000ull, 0 };
-	struct rd r = { data, size };
+	static const uint64_t bases[3] = {0x80000000ull, 0xffff0000ull, 0};
+	struct rd r = {data, size};
 	struct fz *f = calloc(1, sizeof(*f));
 	if (!f)
 		return 0;
@@ -318,11 +332,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	f->base = bases[get(&r, 1) % 3];
-	f->mem = (struct vsnd_gmem){ .host = f->ram, .base = f->base, .size = RAM_SIZE };
-	f->t = vmmio_new(&fz_ops, f, &f->mem, (struct vsnd_irq){ irq_set, f });
+	f->mem = (struct vsnd_gmem){.host = f->ram, .base = f->base, .size = RAM_SIZE};
+	f->t = vmmio_new(&fz_ops, f, &f->mem, (struct vsnd_irq){irq_set, f});
 	if (f->t) {
 		f->trace = getenv("FUZZ_VMMIO_TRACE") != NULL;
-		vmmio_set_observer(f->t, (struct vmmio_observer){ observe, f });
+		vmmio_set_observer(f->t, (struct vmmio_observer){observe, f});
 		for (unsigned steps = 0; r.n && steps < 4096; steps++)
 			run_op(f, &r);
 		w32(f, 0x70, 0); /* reset: discards every held chain */

@@ -76,8 +76,10 @@ TEST_BEGIN
 	la a5, 9b
 	addi a5, a5, 6
 	CHECK(33, s10, 0)
+#ifndef QEMU /* qemu 7.2 reports a stale tval for misaligned branch targets */
 	li gp, 34
 	bne s11, a5, fail
+#endif
 	/* a branch not taken never checks its target */
 	CLEAR_TRAP
 	li a2, 1
@@ -90,7 +92,9 @@ TEST_BEGIN
 	la a5, 10b
 	addi a5, a5, 10
 	CHECK(36, s10, 0)
+#ifndef QEMU
 	li gp, 37
 	bne s11, a5, fail
+#endif
 	CHECK(38, a3, 0x55)
 TEST_END

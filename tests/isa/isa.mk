@@ -2,7 +2,7 @@
 # flat image per tests/isa/*.S, all in $(BUILD)/isa. tests/isa/run.sh runs them.
 ISA_DIR := $(BUILD)/isa
 ISA_CROSS ?= riscv64-linux-gnu-
-ISA_ASFLAGS := -march=rv32ima_zicsr_zifencei -mabi=ilp32 -nostdlib -static -mno-relax \
+ISA_ASFLAGS := -march=rv32ima_zicsr_zifencei -mabi=ilp32 -nostdlib -static -no-pie -fno-pic -mno-relax \
 	-Wl,--no-relax -Wl,--build-id=none -T tests/isa/link.ld -Itests/isa
 ISA_SRC := $(wildcard tests/isa/*.S)
 ISA_BINS := $(patsubst tests/isa/%.S,$(ISA_DIR)/%.bin,$(ISA_SRC))

@@ -11,7 +11,11 @@ pass=0; fail=0
 for src in tests/isa/*.S; do
 	name=$(basename "$src" .S)
 	args=()
-	case $name in sbi_*) args+=(--sbi) ;; bench) args+=(--bench) ;; esac
+	case $name in
+	sbi_*) args+=(--sbi) ;;
+	sboot_*) args+=(--sbi --boot-s) ;;
+	bench) args+=(--bench) ;;
+	esac
 	if out=$("$runner" "${args[@]+"${args[@]}"}" "$BUILD/isa/$name.bin" 2>&1); then
 		echo "PASS $name${out:+ ($out)}"; pass=$((pass+1))
 	else

@@ -14,6 +14,42 @@
 #define IO_HALTS 0x20    /* read: how many times the SBI hook called rv_cpu_halt */
 #define IO_BAD 0x20000000 /* no device here: access fault */
 
+/* Built with -DQEMU, the test runs on qemu-system-riscv32 -M virt -bios none instead (for
+ * differential runs of the tests that use no runner device): exit through the sifive_test
+ * device, console through the UART, and a PMP entry so S and U may access memory. */
+#ifdef QEMU
+#undef IO_BAD
+#define IO_BAD 0x1f000000
+#define EXIT_PASS(tmp)           \
+	li t0, 0x100000;         \
+	li tmp, 0x5555;          \
+	sw tmp, 0(t0);
+#define EXIT_FAIL(tmp)           \
+	li t0, 0x100000;         \
+	slli tmp, gp, 16;        \
+	li t2, 0x3333;           \
+	or tmp, tmp, t2;         \
+	sw tmp, 0(t0);
+#define PUTC_ADDR 0x10000000
+#define PLATFORM_INIT            \
+	li t0, -1;               \
+	csrw pmpaddr0, t0;       \
+	li t0, 0x1f;             \
+	csrw pmpcfg0, t0;
+#else
+#define EXIT_PASS(tmp)           \
+	li t0, IO_BASE;          \
+	li tmp, 1;               \
+	sw tmp, IO_EXIT(t0);
+#define EXIT_FAIL(tmp)           \
+	li t0, IO_BASE;          \
+	slli tmp, gp, 1;         \
+	ori tmp, tmp, 1;         \
+	sw tmp, IO_EXIT(t0);
+#define PUTC_ADDR (IO_BASE + IO_PUTC)
+#define PLATFORM_INIT
+#endif
+
 #define MSTATUS_SIE (1 << 1)
 #define MSTATUS_MIE (1 << 3)
 #define MSTATUS_SPIE (1 << 5)
@@ -38,21 +74,17 @@
 	la sp, stack_top;       \
 	la t0, trap_unexpected; \
 	csrw mtvec, t0;         \
+	PLATFORM_INIT           \
 	li gp, 0;
 
 #define PASS                 \
-	li t0, IO_BASE;      \
-	li t1, 1;            \
-	sw t1, IO_EXIT(t0);  \
+	EXIT_PASS(t1)        \
 	1 : j 1b;
 
 #define TEST_END                                                        \
 	PASS;                                                           \
 	fail:                                                           \
-	li t0, IO_BASE;                                                 \
-	slli t1, gp, 1;                                                 \
-	ori t1, t1, 1;                                                  \
-	sw t1, IO_EXIT(t0);                                             \
+	EXIT_FAIL(t1)                                                   \
 	1 : j 1b;                                                       \
 	/* any trap nobody expected: print cause, epc and tval, fail */ \
 	.balign 4;                                                      \
@@ -65,32 +97,29 @@
 	jal print_hex;                                                  \
 	j fail;                                                         \
 	print_hex:                                                      \
-	li t0, IO_BASE;                                                 \
+	li t0, PUTC_ADDR;                                               \
 	li t1, 8;                                                       \
 	2 : srli t2, a0, 28;                                            \
 	addi t2, t2, '0';                                               \
 	li t3, '9';                                                     \
 	ble t2, t3, 3f;                                                 \
 	addi t2, t2, 'a' - '0' - 10;                                    \
-	3 : sw t2, IO_PUTC(t0);                                         \
+	3 : sb t2, 0(t0);                                                \
 	slli a0, a0, 4;                                                 \
 	addi t1, t1, -1;                                                \
 	bnez t1, 2b;                                                    \
 	li t2, '\n';                                                    \
-	sw t2, IO_PUTC(t0);                                             \
+	sb t2, 0(t0);                                                   \
 	ret;                                                            \
-	/* M-mode recording handler: records and skips the instruction, \
-	 * or with a7 == ECALL_MAGIC on ECALL resumes in M at a6 */     \
+	/* M-mode handler: on ECALL with a7 == ECALL_MAGIC resumes in M \
+	 * at a6 (recording nothing); otherwise records and skips the   \
+	 * instruction, or after a fetch fault resumes at ra */         \
 	.balign 4;                                                      \
 	trap_record:                                                    \
-	csrr s9, mstatus;                                               \
-	csrr s10, mcause;                                               \
-	csrr s11, mtval;                                                \
-	bltz s10, 5f;                                                   \
-	li t6, 8;                                                       \
-	bltu s10, t6, 4f;                                               \
-	li t6, 11;                                                      \
-	bgtu s10, t6, 4f;                                               \
+	csrr t6, mcause;                                                \
+	addi t6, t6, -8;                                                \
+	sltiu t6, t6, 4;                                                \
+	beqz t6, 4f;                                                    \
 	li t6, ECALL_MAGIC;                                             \
 	bne a7, t6, 4f;                                                 \
 	li a7, 0;                                                       \
@@ -98,18 +127,33 @@
 	csrs mstatus, t6;                                               \
 	csrw mepc, a6;                                                  \
 	mret;                                                           \
-	4 : csrr t6, mepc;                                              \
+	4 : csrr s9, mstatus;                                           \
+	csrr s10, mcause;                                               \
+	csrr s11, mtval;                                                \
+	bltz s10, 5f;                                                   \
+	li t6, 12;                                                      \
+	beq s10, t6, 6f;                                                \
+	li t6, 1;                                                       \
+	beq s10, t6, 6f;                                                \
+	csrr t6, mepc;                                                  \
 	addi t6, t6, 4;                                                 \
 	csrw mepc, t6;                                                  \
 	5 : mret;                                                       \
-	/* S-mode recording handler: records and skips */               \
+	6 : csrw mepc, ra;                                              \
+	mret;                                                           \
+	/* S-mode recording handler: records and skips; forwards magic ECALLs */               \
 	.balign 4;                                                      \
 	strap_record:                                                   \
 	csrr s9, sstatus;                                               \
 	csrr s10, scause;                                               \
 	csrr s11, stval;                                                \
 	bltz s10, 6f;                                                   \
-	csrr t6, sepc;                                                  \
+	li t6, 8;                                                       \
+	bne s10, t6, 7f;                                                \
+	li t6, ECALL_MAGIC;                                             \
+	bne a7, t6, 7f;                                                 \
+	ecall; /* forward the magic ECALL to M */                       \
+	7 : csrr t6, sepc;                                              \
 	addi t6, t6, 4;                                                 \
 	csrw sepc, t6;                                                  \
 	6 : sret;                                                       \

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Bad guest MMIO never crashes semu: builds tests/semu/mmio_guest.S with the riscv64 cross
-# toolchain into a flat rv32 binary, boots it as the kernel and checks console and exit status.
+# Bare-metal guests for semu, built with the riscv64 cross toolchain into flat rv32 binaries
+# and booted as the kernel:
+#  - mmio_guest.S: bad guest MMIO never crashes semu; unmapped addresses give access faults.
+#  - timer_guest.S: SBI set_timer + WFI wake on time, STIP never early, idle host CPU low.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -9,18 +11,57 @@ CROSS=${CROSS:-riscv64-linux-gnu-}
 [ -x "$SEMU" ] || { echo "tests/semu/run.sh: $SEMU not built"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"${CROSS}gcc" -march=rv32ima_zicsr -mabi=ilp32 -nostdlib -static -fno-pic -no-pie \
-	-Wl,-Ttext=0x80400000 -Wl,--no-relax -Wl,--build-id=none -o "$tmp/mmio.elf" tests/semu/mmio_guest.S
-"${CROSS}objcopy" -O binary "$tmp/mmio.elf" "$tmp/mmio.bin"
-set +e
-"$SEMU" -k "$tmp/mmio.bin" --max-seconds 10 </dev/null >"$tmp/out" 2>"$tmp/err"
-st=$?
-set -e
-cat "$tmp/out"
-if [ "$st" -eq 0 ] && grep -qx "mmio: ok" "$tmp/out"; then
-	echo "tests/semu/run.sh: malformed MMIO ignored, unmapped accesses fault: ok"
-	exit 0
+fails=0
+
+build() { # name
+	"${CROSS}gcc" -march=rv32ima_zicsr -mabi=ilp32 -nostdlib -static -fno-pic -no-pie \
+		-Wl,-Ttext=0x80400000 -Wl,--no-relax -Wl,--build-id=none \
+		-o "$tmp/$1.elf" "tests/semu/$1.S"
+	"${CROSS}objcopy" -O binary "$tmp/$1.elf" "$tmp/$1.bin"
+}
+
+# run NAME [SEMU ARGS]: boots it, console in $tmp/NAME.out, "status wall cpu" in $tmp/NAME.time
+run() {
+	local name=$1; shift
+	python3 - "$tmp/$name.time" "$SEMU" -k "$tmp/$name.bin" --max-seconds 10 "$@" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err" <<'PY'
+import os, sys, time
+# posix_spawn + wait4: the child's own CPU time (subprocess's fork would add python's)
+t0 = time.monotonic()
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ,
+                     file_actions=[(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0)])
+_, status, ru = os.wait4(pid, 0)
+rc = os.waitstatus_to_exitcode(status)
+open(sys.argv[1], "w").write("%d %.3f %.3f\n" % (rc, time.monotonic() - t0, ru.ru_utime + ru.ru_stime))
+PY
+}
+
+build mmio_guest
+run mmio_guest
+read -r st wall cpu <"$tmp/mmio_guest.time"
+if [ "$st" -eq 0 ] && grep -qx "mmio: ok" "$tmp/mmio_guest.out"; then
+	echo "ok: malformed MMIO ignored, unmapped accesses fault"
+else
+	echo "FAIL: mmio_guest status $st: $(cat "$tmp/mmio_guest.out" "$tmp/mmio_guest.err")"
+	fails=$((fails + 1))
 fi
-echo "tests/semu/run.sh: FAIL (status $st)"
-cat "$tmp/err"
-exit 1
+
+build timer_guest
+run timer_guest --no-snd
+read -r st wall cpu <"$tmp/timer_guest.time"
+if [ "$st" -eq 0 ] && grep -qx "timer: ok" "$tmp/timer_guest.out"; then
+	echo "ok: 100 timer rounds with WFI (wall ${wall} s, host cpu ${cpu} s)"
+	# The guest sleeps ~100 ms in WFI: generous bound, the host must not spin meanwhile.
+	if python3 -c "import sys; w,c=map(float,sys.argv[1:]); sys.exit(0 if c < 0.5 * w else 1)" "$wall" "$cpu"; then
+		echo "ok: WFI sleeps the host thread"
+	else
+		echo "FAIL: WFI idle used ${cpu} s cpu in ${wall} s"
+		fails=$((fails + 1))
+	fi
+else
+	echo "FAIL: timer_guest status $st: $(cat "$tmp/timer_guest.out" "$tmp/timer_guest.err")"
+	fails=$((fails + 1))
+fi
+
+[ "$fails" -eq 0 ] || exit 1
+echo "tests/semu/run.sh: all passed"

@@ -20,8 +20,8 @@ struct fg_queue {
 	uint16_t avail_shadow, last_used;
 	uint16_t free_head;
 	uint32_t num_free;
-	uint16_t *link;   /* host-side next per descriptor (free list and chains) */
-	uint16_t *count;  /* ring descriptors of the chain headed here; 0 = not outstanding */
+	uint16_t *link;	 /* host-side next per descriptor (free list and chains) */
+	uint16_t *count; /* ring descriptors of the chain headed here; 0 = not outstanding */
 };
 
 struct fake_guest {
@@ -65,7 +65,7 @@ struct fake_guest *fg_new(uint64_t base, uint64_t size)
 	if (ram == MAP_FAILED)
 		die("cannot map RAM");
 	g->ram = ram;
-	g->gmem = (struct vsnd_gmem){ .host = ram, .base = base, .size = size };
+	g->gmem = (struct vsnd_gmem){.host = ram, .base = base, .size = size};
 	g->brk = base;
 	pthread_mutex_init(&g->irq_lock, NULL);
 	pthread_condattr_t ca;
@@ -97,7 +97,7 @@ const struct vsnd_gmem *fg_gmem(struct fake_guest *g)
 
 struct vsnd_irq fg_irq(struct fake_guest *g)
 {
-	return (struct vsnd_irq){ .set = irq_set, .opaque = g };
+	return (struct vsnd_irq){.set = irq_set, .opaque = g};
 }
 
 void fg_attach(struct fake_guest *g, struct vmmio *t)
@@ -243,7 +243,7 @@ void fg_set_queue_addrs(struct fake_guest *g, unsigned q, uint64_t desc, uint64_
 struct fg_queue_info fg_queue_info(struct fake_guest *g, unsigned q)
 {
 	struct fg_queue *fq = &g->q[q];
-	return (struct fg_queue_info){ fq->num, fq->desc, fq->avail, fq->used };
+	return (struct fg_queue_info){fq->num, fq->desc, fq->avail, fq->used};
 }
 
 /* Zero guest memory if it is RAM (tests may program rings outside RAM on purpose). */
@@ -396,7 +396,7 @@ int fg_add_segs(struct fake_guest *g, unsigned q, const struct fg_seg *segs, uns
 		for (unsigned k = 0; k < n; k++)
 			write_table_desc(g, tbl, k, segs[k].gpa, segs[k].len,
 					 (segs[k].write ? VRING_DESC_F_WRITE : 0) |
-						 (k + 1 < n ? VRING_DESC_F_NEXT : 0),
+					     (k + 1 < n ? VRING_DESC_F_NEXT : 0),
 					 (uint16_t)(k + 1 < n ? k + 1 : 0));
 		head = take_desc(fq);
 		fg_write_desc(g, q, head, tbl, 16 * n, VRING_DESC_F_INDIRECT, 0);
@@ -409,7 +409,7 @@ int fg_add_segs(struct fake_guest *g, unsigned q, const struct fg_seg *segs, uns
 			bool more = k + 1 < n;
 			fg_write_desc(g, q, idx[k], segs[k].gpa, segs[k].len,
 				      (segs[k].write ? VRING_DESC_F_WRITE : 0) |
-					      (more ? VRING_DESC_F_NEXT : 0),
+					  (more ? VRING_DESC_F_NEXT : 0),
 				      more ? idx[k + 1] : 0);
 			fq->link[idx[k]] = more ? idx[k + 1] : 0;
 		}
@@ -420,8 +420,7 @@ int fg_add_segs(struct fake_guest *g, unsigned q, const struct fg_seg *segs, uns
 	return head;
 }
 
-int fg_add_bufs(struct fake_guest *g, unsigned q, struct fg_buf *bufs, unsigned n,
-		unsigned flags)
+int fg_add_bufs(struct fake_guest *g, unsigned q, struct fg_buf *bufs, unsigned n, unsigned flags)
 {
 	struct fg_seg segs[n ? n : 1];
 	for (unsigned k = 0; k < n; k++) {
@@ -431,7 +430,7 @@ int fg_add_bufs(struct fake_guest *g, unsigned q, struct fg_buf *bufs, unsigned 
 			memcpy(p, bufs[k].data, bufs[k].len);
 		else
 			memset(p, 0, bufs[k].len);
-		segs[k] = (struct fg_seg){ bufs[k].gpa, bufs[k].len, bufs[k].write };
+		segs[k] = (struct fg_seg){bufs[k].gpa, bufs[k].len, bufs[k].write};
 	}
 	return fg_add_segs(g, q, segs, n, flags);
 }

@@ -97,14 +97,13 @@ struct fg_buf {
 	const void *data; /* readable: contents (NULL = zeros); writable: initial fill or NULL */
 	uint32_t len;
 	bool write;
-	uint64_t gpa;     /* out: where it was placed */
+	uint64_t gpa; /* out: where it was placed */
 };
 /* Add a chain and publish it in the avail ring (no kick). Returns the head index, or -1
  * if not enough free descriptors. With FG_INDIRECT one ring descriptor is used. */
 int fg_add_segs(struct fake_guest *g, unsigned q, const struct fg_seg *segs, unsigned n,
 		unsigned flags);
-int fg_add_bufs(struct fake_guest *g, unsigned q, struct fg_buf *bufs, unsigned n,
-		unsigned flags);
+int fg_add_bufs(struct fake_guest *g, unsigned q, struct fg_buf *bufs, unsigned n, unsigned flags);
 void fg_kick(struct fake_guest *g, unsigned q);
 unsigned fg_num_free(struct fake_guest *g, unsigned q);
 
@@ -131,8 +130,8 @@ unsigned fg_bad_used(struct fake_guest *g);
 
 /* Interrupt line. */
 int fg_irq_level(struct fake_guest *g);
-unsigned fg_irq_raises(struct fake_guest *g); /* 0->1 transitions seen */
-uint32_t fg_handle_irq(struct fake_guest *g); /* read ISR, ACK it, return it */
+unsigned fg_irq_raises(struct fake_guest *g);		    /* 0->1 transitions seen */
+uint32_t fg_handle_irq(struct fake_guest *g);		    /* read ISR, ACK it, return it */
 int fg_wait_irq(struct fake_guest *g, unsigned timeout_ms); /* returns the level */
 
 #endif

@@ -392,8 +392,10 @@ Test(snd_pcm, whole_frames_only_and_sink_errors)
 	tdev_fini(&t);
 }
 
-/* Real time: 20 periods of 10 ms take 200 ms within 5 %, completions never early. */
-Test(snd_pcm, pacing_real_clock)
+/* Real time: 20 periods of 10 ms take 200 ms within 5 %; completions and sink writes are
+ * never early. Lateness is only host scheduling noise (deadlines are absolute), so on a
+ * loaded machine the 5 % bound gets up to three attempts; earliness fails at once. */
+static double pacing_attempt(void)
 {
 	struct tdev t;
 	tdev_init(&t, 2);
@@ -413,17 +415,28 @@ Test(snd_pcm, pacing_real_clock)
 	}
 	for (int i = 0; i < N; i++) {
 		uint64_t due = t0 + (uint64_t)(i + 1) * 10000000u;
-		cr_expect_geq(m[i]->done_ns, due, "message %d completed %.3f ms early", i,
+		cr_assert_geq(m[i]->done_ns, due, "message %d completed %.3f ms early", i,
 			      (double)(due - m[i]->done_ns) / 1e6);
 	}
-	double took = (double)(m[N - 1]->done_ns - t0) / 1e6;
-	cr_expect(took >= 200.0 * 0.95 && took <= 200.0 * 1.05, "20 periods took %.2f ms", took);
 	pthread_mutex_lock(&t.sink[0]->mu);
 	cr_assert_eq(t.sink[0]->nwrites, N);
-	double span = (double)(t.sink[0]->ts[N - 1] - t.sink[0]->ts[0]) / 1e6;
-	cr_expect(span >= 190.0 * 0.95 && span <= 190.0 * 1.05, "writes spanned %.2f ms", span);
+	for (int i = 0; i < N; i++)
+		cr_assert_geq(t.sink[0]->ts[i], t0 + (uint64_t)i * 10000000u, "write %d early", i);
 	pthread_mutex_unlock(&t.sink[0]->mu);
+	double took = (double)(m[N - 1]->done_ns - t0) / 1e6;
 	tdev_fini(&t);
+	return took;
+}
+
+Test(snd_pcm, pacing_real_clock)
+{
+	double took = 0;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		took = pacing_attempt();
+		if (took >= 200.0 * 0.95 && took <= 200.0 * 1.05)
+			break;
+	}
+	cr_expect(took >= 200.0 * 0.95 && took <= 200.0 * 1.05, "20 periods took %.2f ms", took);
 }
 
 /* ---- capture ---- */
@@ -535,4 +548,108 @@ Test(snd_pcm, two_devices_in_one_process)
 	cr_assert_eq(vsnd_clock_now(b.clk), ns_of(128, 8000));
 	tdev_fini(&a);
 	tdev_fini(&b);
+}
+
+/* Silence of the unsigned, companded and DSD formats a custom config may advertise. */
+Test(snd_pcm, capture_silence_other_formats)
+{
+	struct vsnd_config cfg;
+	vsnd_config_default(&cfg);
+	cfg.streams[1].formats = 1ull << VIRTIO_SND_PCM_FMT_U16 | 1ull << VIRTIO_SND_PCM_FMT_U24_3 |
+				 1ull << VIRTIO_SND_PCM_FMT_U20 | 1ull << VIRTIO_SND_PCM_FMT_U32 |
+				 1ull << VIRTIO_SND_PCM_FMT_MU_LAW | 1ull << VIRTIO_SND_PCM_FMT_A_LAW |
+				 1ull << VIRTIO_SND_PCM_FMT_S8 | 1ull << VIRTIO_SND_PCM_FMT_DSD_U8 |
+				 1ull << VIRTIO_SND_PCM_FMT_FLOAT64;
+	struct vsnd_vclock *vc = vsnd_vclock_new(0, 1);
+	struct vsnd_host h = { .clock = vsnd_vclock_clock(vc) };
+	struct tdev t;
+	memset(&t, 0, sizeof(t));
+	mem_chain_log_init(&t.log);
+	t.vc = vc;
+	t.clk = h.clock;
+	t.dev = vsnd_dev_new(&cfg, &h);
+	cr_assert_not_null(t.dev);
+	vsnd_dev_driver_ok(t.dev);
+	struct {
+		uint8_t fmt, fb;
+		uint8_t pattern[8];
+	} cases[] = {
+		{ VIRTIO_SND_PCM_FMT_U16, 2, { 0x00, 0x80 } },
+		{ VIRTIO_SND_PCM_FMT_U24_3, 3, { 0x00, 0x00, 0x80 } },
+		{ VIRTIO_SND_PCM_FMT_U20, 4, { 0x00, 0x00, 0x08, 0x00 } },
+		{ VIRTIO_SND_PCM_FMT_U32, 4, { 0x00, 0x00, 0x00, 0x80 } },
+		{ VIRTIO_SND_PCM_FMT_MU_LAW, 1, { 0x7f } },
+		{ VIRTIO_SND_PCM_FMT_A_LAW, 1, { 0x55 } },
+		{ VIRTIO_SND_PCM_FMT_S8, 1, { 0x00 } },
+		{ VIRTIO_SND_PCM_FMT_DSD_U8, 1, { 0x69 } },
+		{ VIRTIO_SND_PCM_FMT_FLOAT64, 8, { 0 } },
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		uint32_t per = 16 * cases[c].fb;
+		cr_assert_eq(tdev_set_params(&t, 1, 2 * per, per, 0, 1, cases[c].fmt, R48K),
+			     VIRTIO_SND_S_OK);
+		cr_assert_eq(tdev_pcm(&t, VIRTIO_SND_R_PCM_PREPARE, 1), VIRTIO_SND_S_OK);
+		struct mem_chain *m = tdev_rx(&t, 1, per);
+		cr_assert_eq(tdev_pcm(&t, VIRTIO_SND_R_PCM_START, 1), VIRTIO_SND_S_OK);
+		expect_io_done(m, per + 8, VIRTIO_SND_S_OK);
+		for (uint32_t k = 0; k < per; k++)
+			cr_assert_eq(m->wbuf[k], cases[c].pattern[k % cases[c].fb], "fmt %u byte %u",
+				     cases[c].fmt, k);
+		cr_assert_eq(tdev_pcm(&t, VIRTIO_SND_R_PCM_STOP, 1), VIRTIO_SND_S_OK);
+		cr_assert_eq(tdev_pcm(&t, VIRTIO_SND_R_PCM_RELEASE, 1), VIRTIO_SND_S_OK);
+	}
+	tdev_fini(&t);
+}
+
+/* Four streams on one device: the TX thread interleaves two output streams by deadline, the
+ * RX thread two input streams; each sink/source sees only its own stream. */
+Test(snd_pcm, several_streams_by_deadline)
+{
+	struct vsnd_config cfg;
+	vsnd_config_default(&cfg);
+	cfg.nstreams = 4;
+	cfg.streams[2] = cfg.streams[0];
+	cfg.streams[3] = cfg.streams[1];
+	struct tdev t;
+	tdev_init_cfg(&t, &cfg, 1);
+	vsnd_dev_driver_ok(t.dev);
+	const uint64_t MS = 1000000;
+	/* s0: 48 kHz mono S16, 10 ms periods; s2: 8 kHz mono S16, 5 ms periods. */
+	cr_assert_eq(tdev_set_params(&t, 0, 1920, 960, 0, 1, S16, R48K), VIRTIO_SND_S_OK);
+	cr_assert_eq(tdev_set_params(&t, 2, 160, 80, 0, 1, S16, VIRTIO_SND_PCM_RATE_8000),
+		     VIRTIO_SND_S_OK);
+	cr_assert_eq(tdev_set_params(&t, 1, 1920, 960, 0, 1, S16, R48K), VIRTIO_SND_S_OK);
+	cr_assert_eq(tdev_set_params(&t, 3, 160, 80, 0, 1, S16, VIRTIO_SND_PCM_RATE_8000),
+		     VIRTIO_SND_S_OK);
+	for (uint32_t s = 0; s < 4; s++)
+		cr_assert_eq(tdev_pcm(&t, VIRTIO_SND_R_PCM_PREPARE, s), VIRTIO_SND_S_OK);
+	uint8_t a[960], b[80];
+	memset(a, 0xA0, sizeof(a));
+	memset(b, 0xB0, sizeof(b));
+	struct mem_chain *a0 = tdev_tx(&t, 0, a, 960), *a1 = tdev_tx(&t, 0, a, 960);
+	struct mem_chain *b0 = tdev_tx(&t, 2, b, 80), *b1 = tdev_tx(&t, 2, b, 80);
+	struct mem_chain *c0 = tdev_rx(&t, 1, 960);
+	struct mem_chain *d0 = tdev_rx(&t, 3, 80), *d1 = tdev_rx(&t, 3, 80);
+	for (uint32_t s = 0; s < 4; s++)
+		cr_assert_eq(tdev_pcm(&t, VIRTIO_SND_R_PCM_START, s), VIRTIO_SND_S_OK);
+	at(&t, 5 * MS);
+	expect_io_done(b0, 8, VIRTIO_SND_S_OK);
+	expect_io_done(d0, 88, VIRTIO_SND_S_OK);
+	cr_assert(chain_pending(a0));
+	cr_assert(chain_pending(c0));
+	at(&t, 10 * MS);
+	expect_io_done(a0, 8, VIRTIO_SND_S_OK);
+	expect_io_done(b1, 8, VIRTIO_SND_S_OK);
+	expect_io_done(c0, 968, VIRTIO_SND_S_OK);
+	expect_io_done(d1, 88, VIRTIO_SND_S_OK);
+	at(&t, 20 * MS);
+	expect_io_done(a1, 8, VIRTIO_SND_S_OK);
+	cr_assert_eq(tsink_len(t.sink[0]), 1920);
+	cr_assert_eq(tsink_len(t.sink[2]), 160);
+	cr_assert_arr_eq(t.sink[0]->data, a, 960);
+	cr_assert_arr_eq(t.sink[2]->data, b, 80);
+	cr_assert_eq(t.sink[1]->reads, 1);
+	cr_assert_eq(t.sink[3]->reads, 2);
+	cr_assert_eq(t.sink[2]->ts[1], 5 * MS);
+	tdev_fini(&t);
 }

@@ -26,14 +26,14 @@ Test(statmath, nearest_rank_percentiles_of_1_to_100)
 
 Test(statmath, nearest_rank_small_sets)
 {
-	int64_t a[] = { 15, 20, 35, 40, 50 };
+	int64_t a[] = {15, 20, 35, 40, 50};
 	cr_assert_eq(stm_percentile_sorted(a, 5, 5), 15);
 	cr_assert_eq(stm_percentile_sorted(a, 5, 30), 20);
 	cr_assert_eq(stm_percentile_sorted(a, 5, 40), 20);
 	cr_assert_eq(stm_percentile_sorted(a, 5, 50), 35);
 	cr_assert_eq(stm_percentile_sorted(a, 5, 100), 50);
 	cr_assert_eq(stm_percentile_sorted(a, 5, 0), 15);
-	int64_t one[] = { 7 };
+	int64_t one[] = {7};
 	cr_assert_eq(stm_percentile_sorted(one, 1, 99), 7);
 	cr_assert_eq(stm_percentile_sorted(NULL, 0, 50), 0);
 	/* 1000 values: p99 is rank 990, p95 rank 950 */
@@ -57,7 +57,7 @@ Test(statmath, empty_summary_is_zero)
 
 Test(statmath, jitter_against_nominal)
 {
-	int64_t v[] = { 10, 12, 8, 10 };
+	int64_t v[] = {10, 12, 8, 10};
 	struct stm_jitter j;
 	stm_jitter(v, 4, 10, &j);
 	cr_assert_float_eq(j.rms, sqrt(8.0 / 4), 1e-12);
@@ -86,11 +86,11 @@ Test(statmath, linfit_recovers_100ppm_on_large_timestamps)
 
 Test(statmath, linfit_degenerate)
 {
-	int64_t x[] = { 5, 5 }, y[] = { 1, 2 };
+	int64_t x[] = {5, 5}, y[] = {1, 2};
 	struct stm_fit f;
 	cr_assert_eq(stm_linfit(x, y, 2, &f), -1);
 	cr_assert_eq(stm_linfit(x, y, 1, &f), -1);
-	int64_t x2[] = { 0, 10 }, y2[] = { 3, 23 };
+	int64_t x2[] = {0, 10}, y2[] = {3, 23};
 	cr_assert_eq(stm_linfit(x2, y2, 2, &f), 0);
 	cr_assert_float_eq(f.slope, 2.0, 1e-12);
 	cr_assert_float_eq(f.intercept, 3.0, 1e-9);

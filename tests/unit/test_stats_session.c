@@ -3,8 +3,8 @@
  * built in memory and, for the loader, as SQL rows in a schemas/trace_v1.sql database. */
 #include <criterion/criterion.h>
 #include <math.h>
-#include <stdarg.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +17,12 @@
 static void add_msg(struct ts_stream *s, size_t cap, uint64_t chain, int64_t deq, int64_t done)
 {
 	cr_assert(s->nmsgs < cap);
-	s->msgs[s->nmsgs++] = (struct ts_msg){ .chain = chain, .seq = chain, .t_deq_ns = deq,
-					       .t_done_ns = done, .frames = 480,
-					       .status = VIRTIO_SND_S_OK };
+	s->msgs[s->nmsgs++] = (struct ts_msg){.chain = chain,
+					      .seq = chain,
+					      .t_deq_ns = deq,
+					      .t_done_ns = done,
+					      .frames = 480,
+					      .status = VIRTIO_SND_S_OK};
 }
 
 static int cmp_done(const void *a, const void *b)
@@ -37,10 +40,15 @@ static void build(struct ts_session *sess, int n, int64_t *T)
 	sess->streams = calloc(1, sizeof(*sess->streams));
 	sess->nstreams = 1;
 	struct ts_stream *s = &sess->streams[0];
-	*s = (struct ts_stream){ .stream_id = 0, .direction = VIRTIO_SND_D_OUTPUT,
-				 .format = VIRTIO_SND_PCM_FMT_S16, .channels = 2, .rate_hz = 48000,
-				 .frame_bytes = 4, .period_bytes = 1920, .buffer_bytes = 15360,
-				 .has_params = 1 };
+	*s = (struct ts_stream){.stream_id = 0,
+				.direction = VIRTIO_SND_D_OUTPUT,
+				.format = VIRTIO_SND_PCM_FMT_S16,
+				.channels = 2,
+				.rate_hz = 48000,
+				.frame_bytes = 4,
+				.period_bytes = 1920,
+				.buffer_bytes = 15360,
+				.has_params = 1};
 	size_t cap = (size_t)n + 16;
 	s->msgs = calloc(cap, sizeof(*s->msgs));
 	int64_t start = 1000000000;
@@ -73,8 +81,8 @@ static void build(struct ts_session *sess, int n, int64_t *T)
 	s->run_end[0] = T[n] + 1000000;
 	s->nruns = 1;
 	sess->sinkevs = calloc(1, sizeof(*sess->sinkevs));
-	sess->sinkevs[0] = (struct ts_sinkev){ .t_ns = T[700] + 3000000, .stream_id = 0,
-					       .kind = TS_EV_UNDERRUN };
+	sess->sinkevs[0] =
+	    (struct ts_sinkev){.t_ns = T[700] + 3000000, .stream_id = 0, .kind = TS_EV_UNDERRUN};
 	sess->nsinkevs = 1;
 	sess->t_first_ns = start - 5000000;
 	sess->t_last_ns = start + 21 * 1000000000LL;
@@ -103,9 +111,9 @@ Test(stats_session, known_timing_jitter_stall_underrun_drift)
 		iv[k - 2] = T[k] - T[k - 1];
 	qsort(iv, N - 1, sizeof(iv[0]), cmp64);
 	cr_assert_eq(ss->interval.n, N - 1);
-	cr_assert_eq(ss->interval.p50, iv[499]);  /* ceil(0.50 * 999) = 500 */
-	cr_assert_eq(ss->interval.p95, iv[949]);  /* ceil(0.95 * 999) = 950 */
-	cr_assert_eq(ss->interval.p99, iv[989]);  /* ceil(0.99 * 999) = 990 */
+	cr_assert_eq(ss->interval.p50, iv[499]); /* ceil(0.50 * 999) = 500 */
+	cr_assert_eq(ss->interval.p95, iv[949]); /* ceil(0.95 * 999) = 950 */
+	cr_assert_eq(ss->interval.p99, iv[989]); /* ceil(0.99 * 999) = 990 */
 	cr_assert_eq(ss->interval.max, iv[N - 2]);
 	cr_assert_eq(ss->interval.min, iv[0]);
 	cr_assert_float_eq(ss->period_ns, PERIOD_NS, 1e-6);
@@ -151,21 +159,22 @@ Test(stats_session, known_timing_jitter_stall_underrun_drift)
 Test(stats_session, pause_resume_pooled_fit_ignores_the_pause)
 {
 	/* two runs of 100 periods at exactly the nominal rate, 3 s apart */
-	struct ts_session sess = { 0 };
+	struct ts_session sess = {0};
 	sess.streams = calloc(1, sizeof(*sess.streams));
 	sess.nstreams = 1;
 	struct ts_stream *s = &sess.streams[0];
-	*s = (struct ts_stream){ .rate_hz = 48000, .frame_bytes = 4, .period_bytes = 1920,
-				 .has_params = 1 };
+	*s = (struct ts_stream){
+	    .rate_hz = 48000, .frame_bytes = 4, .period_bytes = 1920, .has_params = 1};
 	s->msgs = calloc(200, sizeof(*s->msgs));
 	s->run_start = malloc(2 * sizeof(int64_t));
 	s->run_end = malloc(2 * sizeof(int64_t));
-	int64_t starts[2] = { 1000000000, 4000000000 };
+	int64_t starts[2] = {1000000000, 4000000000};
 	for (int r = 0; r < 2; r++) {
 		s->run_start[r] = starts[r];
 		s->run_end[r] = starts[r] + 100 * (int64_t)PERIOD_NS + 500000;
 		for (int k = 1; k <= 100; k++)
-			add_msg(s, 200, (uint64_t)(r * 100 + k), starts[r] + (k - 1) * (int64_t)PERIOD_NS,
+			add_msg(s, 200, (uint64_t)(r * 100 + k),
+				starts[r] + (k - 1) * (int64_t)PERIOD_NS,
 				starts[r] + k * (int64_t)PERIOD_NS);
 	}
 	s->nruns = 2;
@@ -216,31 +225,33 @@ static void execf(sqlite3 *db, const char *fmt, ...)
 	exec(db, buf);
 }
 
-static int next_id;
-
 /* A control request: chain, request read, status write, end and the decoded row. */
-static void ctl(sqlite3 *db, int64_t t, uint32_t code, uint32_t target, uint32_t status)
+static void ctl(sqlite3 *db, int *next_id, int64_t t, uint32_t code, uint32_t target,
+		uint32_t status)
 {
-	int c = ++next_id;
-	execf(db, "INSERT INTO chain VALUES (%d, %lld, 0, 0, 0, %d, 8, 4, 0, 2)", c, (long long)t, c);
-	execf(db, "INSERT INTO chain_end VALUES (%d, %d, %lld, 0, 0, 4, %u, NULL)", ++next_id, c,
+	int c = ++*next_id;
+	execf(db, "INSERT INTO chain VALUES (%d, %lld, 0, 0, 0, %d, 8, 4, 0, 2)", c, (long long)t,
+	      c);
+	execf(db, "INSERT INTO chain_end VALUES (%d, %d, %lld, 0, 0, 4, %u, NULL)", ++*next_id, c,
 	      (long long)t + 5000, status);
-	execf(db,
-	      "INSERT INTO control VALUES (%d, %u, %u, NULL, NULL, NULL, %u, 4, %lld, 0, %lld, 0, 0)",
-	      c, code, target, status, (long long)t, (long long)t + 5000);
+	execf(
+	    db,
+	    "INSERT INTO control VALUES (%d, %u, %u, NULL, NULL, NULL, %u, 4, %lld, 0, %lld, 0, 0)",
+	    c, code, target, status, (long long)t, (long long)t + 5000);
 }
 
 /* A TX message of stream 1: arrival with its xfer header read, PCM read, completion. */
-static int tx(sqlite3 *db, int64_t arrive, int64_t play, int64_t done, int seq)
+static int tx(sqlite3 *db, int *next_id, int64_t arrive, int64_t play, int64_t done, int seq)
 {
-	int c = ++next_id;
+	int c = ++*next_id;
 	execf(db, "INSERT INTO chain VALUES (%d, %lld, %lld, 2, 0, %d, 1924, 8, 0, 3)", c,
 	      (long long)arrive, (long long)arrive / 100, c);
 	execf(db, "INSERT INTO chain_io VALUES (%d, %d, %lld, 0, 0, 0, 4, 4, x'01000000', NULL)",
-	      ++next_id, c, (long long)arrive);
+	      ++*next_id, c, (long long)arrive);
 	if (play >= 0) {
-		int io = ++next_id;
-		execf(db, "INSERT INTO chain_io VALUES (%d, %d, %lld, 0, 0, 4, 1920, 1920, x'', %d)",
+		int io = ++*next_id;
+		execf(db,
+		      "INSERT INTO chain_io VALUES (%d, %d, %lld, 0, 0, 4, 1920, 1920, x'', %d)",
 		      io, c, (long long)play, io);
 		execf(db,
 		      "INSERT INTO pcm VALUES (%d, %d, 1, 0, %d, %d, 4, 1920, 480, %lld, 0,"
@@ -248,8 +259,8 @@ static int tx(sqlite3 *db, int64_t arrive, int64_t play, int64_t done, int seq)
 		      io, c, seq, seq * 1920, (long long)play);
 	}
 	if (done >= 0)
-		execf(db, "INSERT INTO chain_end VALUES (%d, %d, %lld, 0, 0, 8, %u, 0)", ++next_id, c,
-		      (long long)done, VIRTIO_SND_S_OK);
+		execf(db, "INSERT INTO chain_end VALUES (%d, %d, %lld, 0, 0, 8, %u, 0)", ++*next_id,
+		      c, (long long)done, VIRTIO_SND_S_OK);
 	return c;
 }
 
@@ -260,32 +271,33 @@ Test(stats_session, loader_reads_a_schema_v1_database)
 	char *schema = slurp("schemas/trace_v1.sql");
 	exec(db, schema);
 	free(schema);
-	next_id = 0;
+	int next_id = 0;
 	const int64_t ms = 1000000;
 	exec(db, "INSERT INTO session (id, tool_version, schema_version, start_wall_ns, start_ns,"
 		 " start_ticks, timebase_hz, clean_end, events, bytes, producer_waits)"
 		 " VALUES (1, 'unit', 1, 0, 0, 0, 10000000, 1, 99, 1234, 2)");
 	exec(db, "INSERT INTO config_stream VALUES (0, 0, 0, 32, 128, 0, 1, 2),"
 		 " (1, 0, 0, 32, 128, 1, 1, 2)");
-	ctl(db, 1 * ms, VIRTIO_SND_R_PCM_SET_PARAMS, 1, VIRTIO_SND_S_OK);
+	ctl(db, &next_id, 1 * ms, VIRTIO_SND_R_PCM_SET_PARAMS, 1, VIRTIO_SND_S_OK);
 	execf(db, "INSERT INTO pcm_params VALUES (1, 1, 7680, 1920, 0, 2, %d, %d, 48000, 4, %lld)",
 	      VIRTIO_SND_PCM_FMT_S16, VIRTIO_SND_PCM_RATE_48000, (long long)ms);
-	ctl(db, 2 * ms, VIRTIO_SND_R_PCM_PREPARE, 1, VIRTIO_SND_S_OK);
+	ctl(db, &next_id, 2 * ms, VIRTIO_SND_R_PCM_PREPARE, 1, VIRTIO_SND_S_OK);
 	/* 4 RX messages queued before START (stream 1 is an input) */
 	int64_t t0 = 10 * ms;
 	int64_t P = 10 * ms;
-	ctl(db, t0 - 10000, VIRTIO_SND_R_PCM_START, 1, VIRTIO_SND_S_OK);
+	ctl(db, &next_id, t0 - 10000, VIRTIO_SND_R_PCM_START, 1, VIRTIO_SND_S_OK);
 	/* reply at t0 - 5000: RUNNING from there */
 	for (int i = 0; i < 4; i++)
-		tx(db, 5 * ms + i, t0 + i * P, t0 + (i + 1) * P, i);
+		tx(db, &next_id, 5 * ms + i, t0 + i * P, t0 + (i + 1) * P, i);
 	/* each completion re-queues one message; the last 4 are still held at STOP */
 	for (int i = 4; i < 14; i++)
-		tx(db, t0 + (i - 3) * P + 50000, i < 10 ? t0 + i * P : -1,
+		tx(db, &next_id, t0 + (i - 3) * P + 50000, i < 10 ? t0 + i * P : -1,
 		   i < 10 ? t0 + (i + 1) * P : -1, i);
-	ctl(db, t0 + 10 * P + 100000, VIRTIO_SND_R_PCM_STOP, 1, VIRTIO_SND_S_OK);
-	ctl(db, t0 + 10 * P + 200000, VIRTIO_SND_R_PCM_STOP, 1, VIRTIO_SND_S_BAD_MSG);
-	execf(db, "INSERT INTO sink_event (id, t_ns, ticks, stream, kind, rc, msg) VALUES"
-		  " (%d, %lld, 0, 1, 6, -32, 'overrun')",
+	ctl(db, &next_id, t0 + 10 * P + 100000, VIRTIO_SND_R_PCM_STOP, 1, VIRTIO_SND_S_OK);
+	ctl(db, &next_id, t0 + 10 * P + 200000, VIRTIO_SND_R_PCM_STOP, 1, VIRTIO_SND_S_BAD_MSG);
+	execf(db,
+	      "INSERT INTO sink_event (id, t_ns, ticks, stream, kind, rc, msg) VALUES"
+	      " (%d, %lld, 0, 1, 6, -32, 'overrun')",
 	      ++next_id, (long long)(t0 + 5 * P + 7));
 	execf(db, "INSERT INTO mark VALUES (%d, %lld, 0, 'the end')", ++next_id,
 	      (long long)(t0 + 11 * P));

@@ -1,6 +1,7 @@
 /* test_trace_recorder.c - the recorder shims and writer, read back through the reader: every
  * event present with its exact bytes and times in order, derived tables, queue-full waits. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -842,4 +843,221 @@ Test(trace_recorder, disk_full_stops_recording_not_audio)
 	vt_reader_close(rd);
 	vsnd_vclock_free(f->vc);
 	rm_db(f->path);
+}
+
+/* The real device core behind the shims: a playback session (SET_PARAMS, PREPARE, 4 periods,
+ * START, STOP, RELEASE) is recorded with every PCM byte once, in order, and the sink writes
+ * recognised as those bytes. */
+Test(trace_recorder, real_device_playback, .timeout = 30)
+{
+	char path[256];
+	tmp_path(path, sizeof(path), "dev");
+	struct vsnd_vclock *vc = vsnd_vclock_new(0, 1);
+	struct vsnd_clock *clk = vsnd_vclock_clock(vc);
+	struct vt_recorder *rec;
+	char err[256];
+	struct vt_recorder_opts o = { .clock = clk };
+	cr_assert_eq(vt_recorder_open(path, &o, &rec, err, sizeof(err)), 0, "%s", err);
+	struct vsnd_config cfg;
+	vsnd_config_default(&cfg);
+	struct vsnd_host h = { .clock = clk };
+	struct test_sink *ts0 = test_sink_new(NULL), *ts1 = test_sink_new(NULL);
+	h.sinks[0] = vt_recorder_wrap_sink(rec, &ts0->s, 0);
+	h.sinks[1] = vt_recorder_wrap_sink(rec, &ts1->s, 1);
+	struct vsnd_dev *dev = vsnd_dev_new(&cfg, &h);
+	cr_assert_not_null(dev);
+	vsnd_dev_driver_ok(dev);
+	struct mem_chain_log log;
+	mem_chain_log_init(&log);
+	struct mem_chain *all[16];
+	int nall = 0;
+
+#define CTL(req, len)                                                                   \
+	do {                                                                            \
+		struct mem_chain *mc_ = mem_chain_new(&log, VSND_VQ_CONTROL, req, len, 4); \
+		all[nall++] = mc_;                                                      \
+		vsnd_dev_submit(dev, vt_recorder_wrap_chain(rec, &mc_->c));             \
+		cr_assert_eq(mem_chain_state(mc_, NULL), MEM_CHAIN_COMPLETED);          \
+		cr_assert_eq(mem_chain_w32(mc_, 0), VIRTIO_SND_S_OK);                    \
+	} while (0)
+
+	struct virtio_snd_pcm_set_params sp = {
+		.code = VIRTIO_SND_R_PCM_SET_PARAMS, .stream_id = 0, .buffer_bytes = 4096,
+		.period_bytes = 1024, .channels = 2, .format = VIRTIO_SND_PCM_FMT_S16,
+		.rate = VIRTIO_SND_PCM_RATE_48000,
+	};
+	CTL(&sp, sizeof(sp));
+	struct virtio_snd_pcm_hdr ph = { .code = VIRTIO_SND_R_PCM_PREPARE, .stream_id = 0 };
+	CTL(&ph, sizeof(ph));
+	static uint8_t pcm[4][1024];
+	struct mem_chain *tx[4];
+	for (int i = 0; i < 4; i++) {
+		uint8_t msg[4 + 1024] = { 0 };
+		for (int j = 0; j < 1024; j++)
+			msg[4 + j] = pcm[i][j] = (uint8_t)(j * 3 + i * 101);
+		tx[i] = all[nall++] = mem_chain_new(&log, VSND_VQ_TX, msg, sizeof(msg), 8);
+		vsnd_dev_submit(dev, vt_recorder_wrap_chain(rec, &tx[i]->c));
+	}
+	ph.code = VIRTIO_SND_R_PCM_START;
+	CTL(&ph, sizeof(ph));
+	for (int i = 0; i < 4; i++) {
+		cr_assert(mem_chain_wait(tx[i], 5000), "period %d played", i);
+		cr_assert_eq(mem_chain_w32(tx[i], 0), VIRTIO_SND_S_OK);
+	}
+	ph.code = VIRTIO_SND_R_PCM_STOP;
+	CTL(&ph, sizeof(ph));
+	ph.code = VIRTIO_SND_R_PCM_RELEASE;
+	CTL(&ph, sizeof(ph));
+	vsnd_dev_free(dev); /* destroys the wrapped sinks */
+	cr_assert_eq(vt_recorder_close(rec), 0);
+
+	struct vt_reader *rd;
+	cr_assert_eq(vt_reader_open(path, VT_READER_INTEGRITY, &rd, err, sizeof(err)), 0, "%s",
+		     err);
+	sqlite3 *db = vt_reader_db(rd);
+	sqlite3_stmt *q;
+	static const uint32_t codes[] = { VIRTIO_SND_R_PCM_SET_PARAMS, VIRTIO_SND_R_PCM_PREPARE,
+					  VIRTIO_SND_R_PCM_START, VIRTIO_SND_R_PCM_STOP,
+					  VIRTIO_SND_R_PCM_RELEASE };
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT code, status FROM control_timeline", -1, &q,
+					NULL), SQLITE_OK);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+		cr_assert_eq((uint32_t)sqlite3_column_int(q, 0), codes[i]);
+		cr_assert_eq(sqlite3_column_int(q, 1), VIRTIO_SND_S_OK);
+	}
+	cr_assert_eq(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+
+	struct pcm_acc acc = { 0 };
+	cr_assert_eq(vt_reader_pcm(rd, 0, pcm_cb, &acc), 0);
+	cr_assert_eq(acc.rows, 4);
+	cr_assert_eq(acc.n, 4096);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT data FROM pcm_in_order WHERE stream = 0", -1,
+					&q, NULL), SQLITE_OK);
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+		cr_assert_eq(sqlite3_column_bytes(q, 0), 1024);
+		cr_assert_arr_eq(sqlite3_column_blob(q, 0), pcm[i], 1024, "period %d", i);
+	}
+	sqlite3_finalize(q);
+	/* Every sink write was recognised as stored PCM (not stored twice). */
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*), sum(same_as_pcm), sum(bytes) FROM"
+					    " sink_write WHERE stream = 0", -1, &q, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(q, 0), 4);
+	cr_assert_eq(sqlite3_column_int(q, 1), 4);
+	cr_assert_eq(sqlite3_column_int(q, 2), 4096);
+	sqlite3_finalize(q);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM period_timing WHERE stream = 0"
+					    " AND status = 32768", -1, &q, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(q, 0), 4);
+	sqlite3_finalize(q);
+	vt_reader_close(rd);
+	for (int i = 0; i < nall; i++)
+		mem_chain_free(all[i]);
+	mem_chain_log_destroy(&log);
+	vsnd_vclock_free(vc);
+	rm_db(path);
+#undef CTL
+}
+
+/* Several producer threads on a small queue (wrapping, padding, waits): every event arrives,
+ * each thread's events in its own order, payloads intact. */
+struct mp_arg {
+	struct vt_recorder *r;
+	int id;
+};
+
+static void *mp_thread(void *p)
+{
+	struct mp_arg *a = p;
+	char t[600];
+	for (int k = 0; k < 3000; k++) {
+		int pad = (k * 37 + a->id * 11) % 500;
+		int n = snprintf(t, sizeof(t), "%d %d ", a->id, k);
+		memset(t + n, 'a' + a->id, (size_t)pad);
+		t[n + pad] = 0;
+		vt_recorder_mark(a->r, t);
+	}
+	return NULL;
+}
+
+Test(trace_recorder, many_producers_small_queue, .timeout = 60)
+{
+	char path[256];
+	tmp_path(path, sizeof(path), "mp");
+	struct vt_recorder *r;
+	char err[256];
+	struct vt_recorder_opts o = { .queue_bytes = 64 << 10 };
+	cr_assert_eq(vt_recorder_open(path, &o, &r, err, sizeof(err)), 0, "%s", err);
+	enum { NT = 4 };
+	pthread_t th[NT];
+	struct mp_arg args[NT];
+	for (int i = 0; i < NT; i++) {
+		args[i] = (struct mp_arg){ r, i };
+		cr_assert_eq(pthread_create(&th[i], NULL, mp_thread, &args[i]), 0);
+	}
+	for (int i = 0; i < NT; i++)
+		pthread_join(th[i], NULL);
+	cr_assert_eq(vt_recorder_close(r), 0);
+
+	struct vt_reader *rd;
+	cr_assert_eq(vt_reader_open(path, 0, &rd, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(vt_reader_session(rd)->nevents, NT * 3000);
+	struct vt_iter *it;
+	struct vt_event ev;
+	cr_assert_eq(vt_iter_open(rd, &it), 0);
+	int next[NT] = { 0 };
+	while (vt_iter_next(it, &ev) == 1) {
+		int id, k, n;
+		cr_assert_eq(sscanf(ev.text, "%d %d %n", &id, &k, &n), 2);
+		cr_assert(id >= 0 && id < NT);
+		cr_assert_eq(k, next[id], "thread %d: event %d after %d", id, k, next[id] - 1);
+		next[id]++;
+		int pad = (k * 37 + id * 11) % 500;
+		cr_assert_eq((int)strlen(ev.text + n), pad);
+		for (int j = 0; j < pad; j++)
+			cr_assert_eq(ev.text[n + j], 'a' + id);
+	}
+	for (int i = 0; i < NT; i++)
+		cr_assert_eq(next[i], 3000);
+	vt_iter_close(it);
+	vt_reader_close(rd);
+	rm_db(path);
+}
+
+/* -o pointing at someone's audio file must not destroy it; an old session is replaced. */
+Test(trace_recorder, never_overwrites_foreign_files)
+{
+	char path[256];
+	tmp_path(path, sizeof(path), "foreign");
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	fputs("RIFF1234WAVEfmt precious audio", f);
+	fclose(f);
+	struct vt_recorder *r = NULL;
+	char err[512];
+	cr_assert_eq(vt_recorder_open(path, NULL, &r, err, sizeof(err)), -1);
+	cr_assert_null(r);
+	cr_assert(strstr(err, "not a vsndtrace session") != NULL, "%s", err);
+	f = fopen(path, "rb");
+	char buf[64] = "";
+	cr_assert_not_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	cr_assert_str_eq(buf, "RIFF1234WAVEfmt precious audio");
+	unlink(path);
+
+	/* A previous session is replaced by the new one. */
+	cr_assert_eq(vt_recorder_open(path, NULL, &r, err, sizeof(err)), 0, "%s", err);
+	vt_recorder_mark(r, "first");
+	cr_assert_eq(vt_recorder_close(r), 0);
+	cr_assert_eq(vt_recorder_open(path, NULL, &r, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(vt_recorder_close(r), 0);
+	struct vt_reader *rd;
+	cr_assert_eq(vt_reader_open(path, 0, &rd, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(vt_reader_session(rd)->nevents, 0);
+	vt_reader_close(rd);
+	rm_db(path);
 }

@@ -103,15 +103,21 @@ static struct stub *stub_new(uint64_t features, uint64_t ram_base, uint64_t ram_
 	cr_assert(s);
 	pthread_mutex_init(&s->mu, NULL);
 	s->ops = (struct vmmio_device_ops){
-		.device_id = 25, .vendor_id = 0x554d4551, .features = features, .num_queues = 4,
-		.queue_num_max = { 64, 64, 256, 256 }, .config_read = st_config_read,
-		.chain = st_chain, .driver_ok = st_driver_ok, .reset = st_reset,
+	    .device_id = 25,
+	    .vendor_id = 0x554d4551,
+	    .features = features,
+	    .num_queues = 4,
+	    .queue_num_max = {64, 64, 256, 256},
+	    .config_read = st_config_read,
+	    .chain = st_chain,
+	    .driver_ok = st_driver_ok,
+	    .reset = st_reset,
 	};
 	s->g = fg_new(ram_base, ram_size);
 	s->t = vmmio_new(&s->ops, s, fg_gmem(s->g), fg_irq(s->g));
 	cr_assert(s->t);
 	fg_attach(s->g, s->t);
-	vmmio_set_observer(s->t, (struct vmmio_observer){ st_event, s });
+	vmmio_set_observer(s->t, (struct vmmio_observer){st_event, s});
 	return s;
 }
 
@@ -129,7 +135,7 @@ static void stub_free(struct stub *s)
 	free(s);
 }
 
-static const uint32_t sizes[4] = { 8, 8, 16, 16 };
+static const uint32_t sizes[4] = {8, 8, 16, 16};
 
 static void probe(struct stub *s, uint64_t want)
 {
@@ -167,7 +173,7 @@ Test(vmmio, identity_and_constant_registers)
 	cr_expect_eq(fg_mmio_read(g, 0x010), 1u, "VERSION_1 added; 34 and 40 stripped");
 	fg_mmio_write(g, 0x014, 2);
 	cr_expect_eq(fg_mmio_read(g, 0x010), 0);
-	uint32_t max[5] = { 64, 64, 256, 256, 0 };
+	uint32_t max[5] = {64, 64, 256, 256, 0};
 	for (unsigned q = 0; q < 5; q++) {
 		fg_mmio_write(g, 0x030, q);
 		cr_expect_eq(fg_mmio_read(g, 0x034), max[q], "QueueNumMax %u", q);
@@ -217,13 +223,13 @@ Test(vmmio, odd_accesses_are_ignored_and_reported)
 	cr_expect_eq(vmmio_read(t, 0x040, 4), 0, "legacy QueuePFN");
 	unsigned reads = count_ev(s, VMMIO_EV_BAD_ACCESS);
 	cr_expect_eq(reads, 6);
-	vmmio_write(t, 0x000, 4, 1);          /* RO Magic */
-	vmmio_write(t, 0x034, 4, 1);          /* RO QueueNumMax */
-	vmmio_write(t, 0x060, 4, 3);          /* RO InterruptStatus */
-	vmmio_write(t, 0x070, 1, 0);          /* byte write to Status: no reset */
-	vmmio_write(t, 0x028, 4, 4096);       /* legacy GuestPageSize */
-	vmmio_write(t, 0x0c0, 4, 1);          /* QueueReset without RING_RESET */
-	vmmio_write(t, 0x1f0 + 0x20, 4, 1);   /* past the window */
+	vmmio_write(t, 0x000, 4, 1);	    /* RO Magic */
+	vmmio_write(t, 0x034, 4, 1);	    /* RO QueueNumMax */
+	vmmio_write(t, 0x060, 4, 3);	    /* RO InterruptStatus */
+	vmmio_write(t, 0x070, 1, 0);	    /* byte write to Status: no reset */
+	vmmio_write(t, 0x028, 4, 4096);	    /* legacy GuestPageSize */
+	vmmio_write(t, 0x0c0, 4, 1);	    /* QueueReset without RING_RESET */
+	vmmio_write(t, 0x1f0 + 0x20, 4, 1); /* past the window */
 	cr_expect_eq(count_ev(s, VMMIO_EV_BAD_ACCESS), reads + 7);
 	cr_expect_eq(vmmio_read(t, 0x000, 4), 0x74726976);
 	fg_mmio_write(s->g, 0x030, 0);
@@ -248,7 +254,7 @@ Test(vmmio, linux_probe_sequence)
 	cr_expect_eq(fg_status(g), 0x0f);
 	cr_expect_eq(s->ndriver_ok, 1);
 	/* Status writes: 0, 1, 3, 0xb, 0xf; features accepted; 4 queues ready. */
-	uint32_t want[] = { 0, 1, 3, 0xb, 0xf };
+	uint32_t want[] = {0, 1, 3, 0xb, 0xf};
 	unsigned k = 0;
 	for (unsigned i = 0; i < s->nev; i++)
 		if (s->ev[i].kind == VMMIO_EV_STATUS) {
@@ -293,7 +299,8 @@ Test(vmmio, features_refused_unless_subset_with_version_1)
 	fg_mmio_write(g, 0x024, 0);
 	fg_mmio_write(g, 0x020, 0);
 	cr_expect_eq(count_ev(s, VMMIO_EV_BAD_ACCESS), bad + 1);
-	fg_mmio_write(g, 0x070, 0x03);               /* clear FEATURES_OK (driver bug) */
+	fg_mmio_write(g, 0x070, 0x03); /* clear FEATURES_OK (driver bug) */
+	cr_expect_eq(fg_status(g), 0x03, "a non-zero Status write is stored as is");
 	fg_mmio_write(g, 0x070, 0x0b);
 	cr_expect_eq(fg_status(g), 0x0b);
 	cr_expect_eq(last_ev(s, VMMIO_EV_FEATURES)->features, V1 | F_IND);
@@ -308,10 +315,10 @@ Test(vmmio, features_refused_unless_subset_with_version_1)
 static int add_echo(struct fake_guest *g, unsigned q, struct fg_buf *b)
 {
 	static const char req[] = "HEADER..payload!";
-	b[0] = (struct fg_buf){ .data = req, .len = 4 };
-	b[1] = (struct fg_buf){ .data = req + 4, .len = 12 };
-	b[2] = (struct fg_buf){ .len = 3, .write = true };
-	b[3] = (struct fg_buf){ .len = 20, .write = true };
+	b[0] = (struct fg_buf){.data = req, .len = 4};
+	b[1] = (struct fg_buf){.data = req + 4, .len = 12};
+	b[2] = (struct fg_buf){.len = 3, .write = true};
+	b[3] = (struct fg_buf){.len = 20, .write = true};
 	return fg_add_bufs(g, q, b, 4, 0);
 }
 
@@ -355,10 +362,10 @@ Test(vmmio, indirect_chain_through_transport)
 	probe(s, V1 | F_IND);
 	struct fg_buf b[4];
 	static const char req[] = "HEADER..payload!";
-	b[0] = (struct fg_buf){ .data = req, .len = 4 };
-	b[1] = (struct fg_buf){ .data = req + 4, .len = 12 };
-	b[2] = (struct fg_buf){ .len = 3, .write = true };
-	b[3] = (struct fg_buf){ .len = 20, .write = true };
+	b[0] = (struct fg_buf){.data = req, .len = 4};
+	b[1] = (struct fg_buf){.data = req + 4, .len = 12};
+	b[2] = (struct fg_buf){.len = 3, .write = true};
+	b[3] = (struct fg_buf){.len = 20, .write = true};
 	int head = fg_add_bufs(s->g, 2, b, 4, FG_INDIRECT);
 	cr_assert_geq(head, 0);
 	cr_expect_eq(fg_num_free(s->g, 2), 15);
@@ -377,7 +384,7 @@ Test(vmmio, nothing_consumed_before_driver_ok_then_all_queues_scanned)
 {
 	struct stub *s = stub(0);
 	cr_assert_eq(fg_probe(s->g, V1, 4, sizes), 0);
-	struct fg_buf ev[2] = { { .len = 8, .write = true }, { .len = 8, .write = true } };
+	struct fg_buf ev[2] = {{.len = 8, .write = true}, {.len = 8, .write = true}};
 	fg_add_bufs(s->g, 1, &ev[0], 1, 0); /* eventq filled without a kick */
 	fg_add_bufs(s->g, 1, &ev[1], 1, 0);
 	struct fg_buf b[4];
@@ -396,7 +403,7 @@ Test(vmmio, nothing_consumed_before_driver_ok_then_all_queues_scanned)
 Test(vmmio, notify_for_unknown_or_unready_queue_is_ignored)
 {
 	struct stub *s = stub(0);
-	uint32_t two[2] = { 8, 8 };
+	uint32_t two[2] = {8, 8};
 	cr_assert_eq(fg_probe(s->g, V1, 2, two), 0); /* queues 2, 3 never set up */
 	fg_driver_ok(s->g);
 	fg_kick(s->g, 2);
@@ -535,7 +542,7 @@ Test(vmmio, used_len_is_clamped_to_writable_size)
 {
 	struct stub *s = stub(0);
 	probe(s, V1);
-	struct fg_buf b[2] = { { .data = "abcd", .len = 4 }, { .len = 6, .write = true } };
+	struct fg_buf b[2] = {{.data = "abcd", .len = 4}, {.len = 6, .write = true}};
 	fg_add_bufs(s->g, 0, b, 2, 0);
 	fg_kick(s->g, 0);
 	cr_assert_eq(s->nheld, 1);
@@ -575,8 +582,8 @@ Test(vmmio, readable_after_writable_reaches_device_marked_malformed)
 {
 	struct stub *s = stub(0);
 	probe(s, V1);
-	struct fg_buf b[3] = { { .data = "ab", .len = 2 }, { .len = 4, .write = true },
-			       { .data = "cd", .len = 2 } };
+	struct fg_buf b[3] = {
+	    {.data = "ab", .len = 2}, {.len = 4, .write = true}, {.data = "cd", .len = 2}};
 	fg_add_bufs(s->g, 2, b, 3, 0);
 	fg_kick(s->g, 2);
 	cr_assert_eq(s->nchains, 1);
@@ -588,14 +595,26 @@ Test(vmmio, readable_after_writable_reaches_device_marked_malformed)
 
 /* ---- fatal ring errors: NEEDS_RESET + config interrupt, queues stop ---- */
 
-enum bad { LOOP, NEXT_OOR, HEAD_OOR, AVAIL_JUMP, IND_NOT_NEG, IND_NESTED, IND_NEXT, IND_LEN0,
-	   IND_LEN_ODD, ADDR_PAST_RAM, ADDR_WRAP64, NBAD };
+enum bad {
+	LOOP,
+	NEXT_OOR,
+	HEAD_OOR,
+	AVAIL_JUMP,
+	IND_NOT_NEG,
+	IND_NESTED,
+	IND_NEXT,
+	IND_LEN0,
+	IND_LEN_ODD,
+	ADDR_PAST_RAM,
+	ADDR_WRAP64,
+	NBAD
+};
 
 static void make_bad(struct stub *s, enum bad k)
 {
 	struct fake_guest *g = s->g;
 	uint64_t data = fg_alloc(g, 64, 16), tbl = fg_alloc(g, 64, 16);
-	uint8_t zero[64] = { 0 };
+	uint8_t zero[64] = {0};
 	fg_mem_write(g, tbl, zero, 64);
 	uint16_t f;
 	switch (k) {
@@ -620,12 +639,15 @@ static void make_bad(struct stub *s, enum bad k)
 	case IND_NEXT:
 	case IND_NESTED:
 		fg_mem_write(g, tbl, &data, 8);
-		fg_mem_write(g, tbl + 8, &(uint32_t){ 4 }, 4);
+		fg_mem_write(g, tbl + 8, &(uint32_t){4}, 4);
 		if (k == IND_NESTED) {
 			f = VRING_DESC_F_INDIRECT;
 			fg_mem_write(g, tbl + 12, &f, 2);
 		}
-		fg_write_desc(g, 0, 0, tbl, k == IND_LEN0 ? 0 : k == IND_LEN_ODD ? 20 : 32,
+		fg_write_desc(g, 0, 0, tbl,
+			      k == IND_LEN0	 ? 0
+			      : k == IND_LEN_ODD ? 20
+						 : 32,
 			      VRING_DESC_F_INDIRECT | (k == IND_NEXT ? VRING_DESC_F_NEXT : 0), 1);
 		fg_write_desc(g, 0, 1, data, 4, 0, 0);
 		fg_push_avail(g, 0, 0);
@@ -644,11 +666,17 @@ static void make_bad(struct stub *s, enum bad k)
 }
 
 static const int bad_err[NBAD] = {
-	[LOOP] = VIRTQ_E_LOOP, [NEXT_OOR] = VIRTQ_E_HEAD, [HEAD_OOR] = VIRTQ_E_HEAD,
-	[AVAIL_JUMP] = VIRTQ_E_AVAIL_JUMP, [IND_NOT_NEG] = VIRTQ_E_INDIRECT,
-	[IND_NESTED] = VIRTQ_E_INDIRECT, [IND_NEXT] = VIRTQ_E_INDIRECT,
-	[IND_LEN0] = VIRTQ_E_INDIRECT, [IND_LEN_ODD] = VIRTQ_E_INDIRECT,
-	[ADDR_PAST_RAM] = VIRTQ_E_ADDR, [ADDR_WRAP64] = VIRTQ_E_ADDR,
+    [LOOP] = VIRTQ_E_LOOP,
+    [NEXT_OOR] = VIRTQ_E_HEAD,
+    [HEAD_OOR] = VIRTQ_E_HEAD,
+    [AVAIL_JUMP] = VIRTQ_E_AVAIL_JUMP,
+    [IND_NOT_NEG] = VIRTQ_E_INDIRECT,
+    [IND_NESTED] = VIRTQ_E_INDIRECT,
+    [IND_NEXT] = VIRTQ_E_INDIRECT,
+    [IND_LEN0] = VIRTQ_E_INDIRECT,
+    [IND_LEN_ODD] = VIRTQ_E_INDIRECT,
+    [ADDR_PAST_RAM] = VIRTQ_E_ADDR,
+    [ADDR_WRAP64] = VIRTQ_E_ADDR,
 };
 
 static void check_needs_reset(struct stub *s, int reason, const char *what)
@@ -697,8 +725,8 @@ Test(vmmio, every_fatal_ring_error_sets_needs_reset)
 }
 
 /* desc_off >= 0x10000 means the absolute address desc_off - 0x10000. */
-static void bad_queue_setup(uint32_t num, uint64_t desc_off, uint64_t avail_off,
-			    uint64_t used_off, int reason, const char *what)
+static void bad_queue_setup(uint32_t num, uint64_t desc_off, uint64_t avail_off, uint64_t used_off,
+			    int reason, const char *what)
 {
 	struct stub *s = stub(0);
 	struct fake_guest *g = s->g;
@@ -799,14 +827,14 @@ Test(vmmio, concurrent_completion_and_register_access)
 {
 	struct stub *s = stub(0);
 	probe(s, V1);
-	struct racer r = { s, 200 };
+	struct racer r = {s, 200};
 	pthread_t th;
 	pthread_create(&th, NULL, complete_thread, &r);
 	unsigned got = 0, added = 0;
 	uint64_t bufs = fg_alloc(s->g, 16 * 4, 8);
 	while (got < r.n) {
 		while (added < r.n && fg_num_free(s->g, 2) > 0) {
-			struct fg_seg seg = { bufs + 4 * (added % 16), 4, true };
+			struct fg_seg seg = {bufs + 4 * (added % 16), 4, true};
 			cr_assert_geq(fg_add_segs(s->g, 2, &seg, 1, 0), 0);
 			added++;
 			fg_kick(s->g, 2);

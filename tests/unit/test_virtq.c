@@ -26,8 +26,12 @@ static struct rig *rig_new_at(uint64_t base, uint64_t size, uint32_t num, uint64
 	r->g = fg_new(base, size);
 	fg_alloc_queue(r->g, 0, num);
 	struct fg_queue_info qi = fg_queue_info(r->g, 0);
-	r->q = (struct virtq){ .num = num, .desc = qi.desc, .avail = qi.avail, .used = qi.used,
-			       .ready = true, .features = features };
+	r->q = (struct virtq){.num = num,
+			      .desc = qi.desc,
+			      .avail = qi.avail,
+			      .used = qi.used,
+			      .ready = true,
+			      .features = features};
 	r->c.cap = VIRTQ_MAX_CHAIN;
 	r->c.seg = r->seg;
 	r->c.descs = r->descs;
@@ -143,7 +147,7 @@ Test(virtq, read_write_across_descriptor_boundaries)
 	fg_push_avail(r->g, 0, 0);
 	cr_assert_eq(pop(r), VIRTQ_OK);
 	const struct vsnd_gmem *m = fg_gmem(r->g);
-	char out[16] = { 0 };
+	char out[16] = {0};
 	cr_expect_eq(virtq_chain_read(&r->c, m, 0, out, 11), 11);
 	cr_expect_arr_eq(out, "0123456789A", 11);
 	memset(out, 0, sizeof(out));
@@ -330,7 +334,8 @@ static uint64_t table(struct rig *r, unsigned n, unsigned nread, uint64_t data)
 		uint8_t raw[16];
 		uint64_t a = data + i;
 		uint32_t l = 1;
-		uint16_t f = (i >= nread ? VRING_DESC_F_WRITE : 0) | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+		uint16_t f =
+		    (i >= nread ? VRING_DESC_F_WRITE : 0) | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
 		uint16_t nx = (uint16_t)(i + 1 < n ? i + 1 : 0);
 		memcpy(raw, &a, 8);
 		memcpy(raw + 8, &l, 4);
@@ -395,14 +400,29 @@ static int indirect_case(uint64_t features, int variant)
 	uint16_t flags = VRING_DESC_F_INDIRECT;
 	uint64_t addr = t;
 	switch (variant) {
-	case 0: break;                                   /* plain */
-	case 1: patch_table(r, t, 1, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 2); break;
-	case 2: flags |= VRING_DESC_F_NEXT; break;       /* INDIRECT with NEXT */
-	case 3: len = 0; break;
-	case 4: len = 24; break;                         /* not a multiple of 16 */
-	case 5: addr = BASE + (1 << 20) - 32; break;     /* table past RAM */
-	case 6: patch_table(r, t, 2, VRING_DESC_F_NEXT, 4); break;      /* next >= table len */
-	case 7: patch_table(r, t, 3, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 0); break; /* loop */
+	case 0:
+		break; /* plain */
+	case 1:
+		patch_table(r, t, 1, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 2);
+		break;
+	case 2:
+		flags |= VRING_DESC_F_NEXT;
+		break; /* INDIRECT with NEXT */
+	case 3:
+		len = 0;
+		break;
+	case 4:
+		len = 24;
+		break; /* not a multiple of 16 */
+	case 5:
+		addr = BASE + (1 << 20) - 32;
+		break; /* table past RAM */
+	case 6:
+		patch_table(r, t, 2, VRING_DESC_F_NEXT, 4);
+		break; /* next >= table len */
+	case 7:
+		patch_table(r, t, 3, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 0);
+		break; /* loop */
 	}
 	fg_write_desc(r->g, 0, 0, addr, len, flags, 1);
 	fg_write_desc(r->g, 0, 1, data, 1, 0, 0);
