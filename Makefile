@@ -106,6 +106,17 @@ unit-tests: $(UNIT_BINS)
 check: tools unit-tests $(CHECK_DEPS)
 	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-checks.sh
 
+# demo: the main job on a real guest: record the built-in test signal, replay it with
+# --verify, compare the replayed audio with what the guest played, print the timing stats.
+DEMO := $(BUILD)/demo
+.PHONY: demo
+demo: tools guest
+	@mkdir -p $(DEMO)
+	$(VSNDTRACE_BIN) record -o $(DEMO)/session.db --sink wav:$(DEMO)/played.wav
+	$(VSNDTRACE_BIN) replay $(DEMO)/session.db --verify --speed max --sink wav:$(DEMO)/replayed.wav
+	cmp $(DEMO)/played.wav $(DEMO)/replayed.wav && echo "demo: replayed audio is identical to the recorded playback"
+	$(VSNDTRACE_BIN) stats $(DEMO)/session.db
+
 clean:
 	rm -rf build
 

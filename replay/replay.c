@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "replay/replay_load.h"
 #include "replay/replay_priv.h"
 #include "vsnd/virtio_snd.h"
 
@@ -157,10 +158,8 @@ static struct rp_tap *tap_for(struct replay *rp, uint32_t stream)
 static int load_one(struct replay *rp, char *err, size_t errlen)
 {
 	struct vt_event ev;
-	int rc = vt_iter_next(rp->it, &ev);
+	int rc = rp_loader_next(rp->ld, &ev, err, errlen);
 	if (rc <= 0) {
-		if (rc < 0)
-			snprintf(err, errlen, "%s", vt_reader_errmsg(rp->r));
 		rp->it_done = true;
 		return rc;
 	}
@@ -616,11 +615,9 @@ int vt_replay_run_reader(struct vt_reader *r, const struct vt_replay_opts *opts,
 	}
 	/* Read the file through a memory map: fewer copies for the PCM blobs. */
 	sqlite3_exec(vt_reader_db(r), "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
-	rc = vt_iter_open(r, &rp->it);
-	if (rc) {
-		snprintf(err, errlen, "%s", vt_reader_errmsg(r));
+	rc = rp_loader_start(r, &rp->ld, err, errlen);
+	if (rc)
 		goto out;
-	}
 
 	struct pacer pc = { .real_start = wall0 };
 	bool timed_out = false;
@@ -659,9 +656,9 @@ out:
 	bool dev_made = rp->dev != NULL;
 	if (rp->dev)
 		vsnd_dev_free(rp->dev); /* discards what it still holds; destroys the taps' sinks */
-	if (!rc && rp->it)
+	if (!rc && rp->ld)
 		finish_checks(rp);
-	vt_iter_close(rp->it);
+	rp_loader_stop(rp->ld);
 	for (size_t i = 0; i < rp->st_len; i++) {
 		struct rp_step *s = &rp->steps[rp->st_start + i];
 		free(s->data);

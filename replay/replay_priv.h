@@ -155,7 +155,7 @@ struct replay {
 	struct rp_tap *taps[VSND_MAX_STREAMS];
 
 	/* Look-ahead. */
-	struct vt_iter *it;
+	struct rp_loader *ld;
 	bool it_done;
 	uint64_t loaded_t;
 	struct rp_step *steps;

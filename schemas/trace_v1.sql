@@ -11,6 +11,9 @@
 --   * Every event has `t_ns` (the recorder clock: host CLOCK_MONOTONIC nanoseconds when
 --     recording a guest; a virtual clock in tests) and `ticks` (the guest timer counter at
 --     that instant; session.timebase_hz ticks per second; 0 when there is no guest).
+--     Events of one thread have non-decreasing t_ns in id order; events of different
+--     threads (vCPU, device workers) that happen within a fraction of a microsecond of
+--     each other may appear in id order with t_ns slightly out of order.
 --   * Byte offsets in chains are offsets in the device-readable part (reads) or the
 --     device-writable part (writes), each viewed as one contiguous stream (vsnd/chain.h).
 --   * PCM bytes are stored once, in `pcm`. A chain_io row whose bytes include PCM keeps the
@@ -201,7 +204,9 @@ CREATE TABLE chain_end (
   outcome       INTEGER NOT NULL,        -- 0 complete, 1 discard
   used_len      INTEGER,                 -- used.len returned (complete only)
   status        INTEGER,                 -- tx/rx: virtio_snd_pcm_status.status written; ctl: hdr code
-  latency_bytes INTEGER                  -- tx/rx: virtio_snd_pcm_status.latency_bytes written
+  latency_bytes INTEGER,                 -- tx/rx: virtio_snd_pcm_status.latency_bytes written
+  stream        INTEGER                  -- tx/rx: stream_id of the xfer header the device read
+                                         -- (NULL if it never read it)
 );
 
 -- PCM bytes, once: what the device read from TX chains (after the 4-byte xfer header) at play
@@ -341,10 +346,10 @@ CREATE VIEW control_timeline AS
     LEFT JOIN code_name s ON s.code = c.status
    ORDER BY c.chain;
 
--- Every TX/RX chain (an I/O message) with its stream, bytes and timing. interval_ns is the
--- time since the previous completion on the same stream: the period timing.
+-- Every TX/RX chain (an I/O message) with its stream, PCM bytes and timing (bytes NULL: the
+-- device returned it without reading/writing PCM, e.g. flushed at RELEASE).
 CREATE VIEW io_message AS
-  SELECT ch.id AS chain, ch.queue, p.stream, p.bytes, p.frames,
+  SELECT ch.id AS chain, ch.queue, coalesce(e.stream, p.stream) AS stream, p.bytes, p.frames,
          ch.t_ns AS t_dequeued_ns, e.t_ns AS t_completed_ns,
          e.t_ns - ch.t_ns AS latency_ns, e.outcome, e.used_len, e.status, e.latency_bytes
     FROM chain ch
@@ -353,12 +358,14 @@ CREATE VIEW io_message AS
     LEFT JOIN chain_end e ON e.chain = ch.id
    WHERE ch.queue IN (2, 3);
 
+-- Completed messages that carried PCM, per stream in completion order; interval_ns is the
+-- time since the previous such completion on the same stream: the period timing.
 CREATE VIEW period_timing AS
   SELECT stream, chain, t_completed_ns, bytes, frames, status, latency_bytes,
          t_completed_ns - lag(t_completed_ns) OVER (PARTITION BY stream ORDER BY t_completed_ns,
                                                    chain) AS interval_ns
     FROM io_message
-   WHERE outcome = 0
+   WHERE outcome = 0 AND bytes > 0
    ORDER BY stream, t_completed_ns, chain;
 
 -- PCM in order per stream, with when the sink consumed it (output streams: the time of the

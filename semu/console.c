@@ -1,5 +1,5 @@
 /* console.c - terminal plumbing for the emulated UART and the SBI console: output is buffered
- * and flushed by the machine loop (at least once per run slice and before sleeping), input is
+ * and flushed by the machine loop (at least every millisecond and before sleeping), input is
  * read only when poll() says it is ready, so EOF, /dev/null and closed fds end input cleanly. */
 #include "semu/console.h"
 

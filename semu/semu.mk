@@ -1,5 +1,5 @@
 # semu/semu.mk - extra rules for the emulator: its unit tests (tests/semu/test_*.c, criterion,
-# one binary each in $(BUILD)/tests/ so tests/run-checks.sh runs them) and the e2e boot test.
+# one binary each in $(BUILD)/tests/ so tests/run-checks.sh runs them) and `make bench-boot`.
 
 SEMU_TEST_SRC := $(wildcard tests/semu/test_*.c)
 SEMU_TEST_BINS := $(patsubst tests/semu/%.c,$(BUILD)/tests/%,$(SEMU_TEST_SRC))

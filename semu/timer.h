@@ -1,5 +1,5 @@
 /* timer.h - the hart's time base: the time CSR counts host CLOCK_MONOTONIC at a fixed rate
- * (timebase-frequency in the device tree) from machine start; one compare value (SBI set_timer)
+ * (timebase-frequency in the device tree) from the start of the run; one compare value (SBI set_timer)
  * whose crossing raises STIP. */
 #ifndef SEMU_TIMER_H
 #define SEMU_TIMER_H

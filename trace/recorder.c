@@ -261,8 +261,9 @@ void vt_recorder_mark(struct vt_recorder *r, const char *text)
 	uint64_t t, k;
 	stamp(r, &t, &k);
 	size_t n = text ? strlen(text) : 0;
-	if (n > 65536)
-		n = 65536;
+	size_t lim = r->max_rec - sizeof(struct rec_hdr) - sizeof(struct rec_mark);
+	if (n > lim)
+		n = lim;
 	uint64_t size = REC_ALIGN(sizeof(struct rec_hdr) + sizeof(struct rec_mark) + n);
 	struct rec_hdr *hd = rec_begin(r, REC_MARK, size, t, k);
 	if (!hd)

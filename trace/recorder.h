@@ -19,7 +19,9 @@
 
 /* How the recorder works (the device does not know it is recorded):
  * - Producers (the vCPU thread, device threads) append fixed-layout records to a bounded
- *   in-memory byte ring (no malloc, no lock, no system call in the normal case). A single
+ *   in-memory byte ring (no lock, no system call, no malloc in the normal case; only a
+ *   wrapped chain costs one small allocation). The ring is allocated and touched at open
+ *   (queue_bytes of resident memory) so the audio path never takes a page fault. A single
  *   writer thread drains it into SQLite with prepared statements in batched transactions
  *   (WAL, synchronous=NORMAL), committing at least every commit_ms or commit_events.
  * - If the ring is full the producer waits for space; each wait and its duration are counted
@@ -29,7 +31,10 @@
  *   truncated as far as the database still allows, and every shim keeps passing calls
  *   through to the device/sink without recording and without blocking.
  * - A SIGKILL loses at most the last uncommitted batch; the session row is written at open
- *   with clean_end = 0 and set to 1 by vt_recorder_close().
+ *   with clean_end = 0 and set to 1 by vt_recorder_close(). A session is complete when
+ *   clean_end = 1 and truncated = 0.
+ * - Per producer thread, events keep their order; across threads, the order is the order
+ *   in which they entered the ring (event ids follow it).
  * Timestamps on every event: t_ns = the recorder's clock now_ns() (the host CLOCK_MONOTONIC
  * by default), ticks = that clock's guest_ticks() (the guest timer counter, 0 if none). */
 

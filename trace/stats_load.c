@@ -594,13 +594,20 @@ static int load_guest_time(struct loader *L)
 	return 0;
 }
 
-int ts_load(struct sqlite3 *db, int stream_filter, struct ts_session *out, char *err, size_t errlen)
+int ts_load(struct sqlite3 *db, int stream_filter, struct ts_session *out, char *err,
+	    size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	struct loader L = {
 	    .db = db, .s = out, .err = err, .errlen = errlen, .filter = stream_filter};
-	if (load_session(&L) || load_streams(&L) || load_msgs(&L) || load_control(&L) ||
-	    load_guest_time(&L)) {
+	/* One read transaction: every query sees the same snapshot, also while a recorder is
+	 * still writing the session (WAL). Without it (already inside one) each query does. */
+	int txn = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == 0;
+	int rc = load_session(&L) || load_streams(&L) || load_msgs(&L) || load_control(&L) ||
+		 load_guest_time(&L);
+	if (txn)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc) {
 		ts_session_free(out);
 		return -1;
 	}

@@ -30,7 +30,7 @@ static const char *const stmt_sql[NSTMT] = {
 	[S_CHAIN] = "INSERT INTO chain VALUES (?,?,?,?,?,?,?,?,?,?)",
 	[S_DESC] = "INSERT INTO descriptor VALUES (?,?,?,?,?,?)",
 	[S_IO] = "INSERT INTO chain_io VALUES (?,?,?,?,?,?,?,?,?,?)",
-	[S_END] = "INSERT INTO chain_end VALUES (?,?,?,?,?,?,?,?)",
+	[S_END] = "INSERT INTO chain_end VALUES (?,?,?,?,?,?,?,?,?)",
 	[S_PCM] = "INSERT INTO pcm VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_CONTROL] = "INSERT INTO control VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_PARAMS] = "INSERT INTO pcm_params VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -588,6 +588,8 @@ static int do_end(struct vt_recorder *r, const struct rec_hdr *hd, uint64_t id)
 		bind_u64(s, 7, status);
 	if (have_lat)
 		bind_u64(s, 8, lat);
+	if (c && c->stream != UINT32_MAX)
+		bind_u64(s, 9, c->stream);
 	int rc = run(r, s);
 	if (!rc && c && c->queue == VSND_VQ_CONTROL)
 		rc = do_control(r, c, hd, b, have_status, status);
@@ -956,7 +958,10 @@ static void finish_session(struct vt_recorder *r)
 					 sqlite3_errmsg(r->db));
 	}
 	sqlite3_finalize(s);
-	/* Leave one self-contained file: fold the WAL back and leave WAL mode. */
+	/* Leave one self-contained file: fold the WAL back and leave WAL mode. A reader still
+	 * attached prevents that; then the file simply stays in WAL mode (equally valid), and
+	 * closing does not wait for the reader. */
+	sqlite3_busy_timeout(r->db, 100);
 	sqlite3_exec(r->db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;", NULL,
 		     NULL, NULL);
 }
@@ -1054,7 +1059,8 @@ int vt_writer_init(struct vt_recorder *r, char *err, size_t errlen)
 	sqlite3_busy_timeout(r->db, 5000);
 	if (exec(r, "PRAGMA page_size = 65536; PRAGMA journal_mode = WAL;"
 		    " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;"
-		    " PRAGMA wal_autocheckpoint = 4096;", err, errlen))
+		    " PRAGMA wal_autocheckpoint = 1024; PRAGMA journal_size_limit = 67108864;",
+		 err, errlen))
 		return -1;
 	if (exec(r, "BEGIN", err, errlen) || exec(r, vt_schema_v1_sql, err, errlen))
 		return -1;

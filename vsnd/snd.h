@@ -109,8 +109,8 @@ int vsnd_dev_stream_stats(struct vsnd_dev *dev, uint32_t stream_id, struct vsnd_
 
 /* Wait until the device's PCM threads have done everything that is due at the clock's
  * current time and are blocked waiting for a later deadline or for new work. With a
- * virtual clock this makes "set time, then observe" deterministic. Not for use with an
- * `instant` virtual clock while streams run (time would never stop). */
+ * virtual clock this makes "set time, then observe" deterministic. With an `instant`
+ * virtual clock it returns once the running streams have consumed all their queued I/O. */
 void vsnd_dev_quiesce(struct vsnd_dev *dev);
 
 #endif

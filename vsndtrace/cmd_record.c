@@ -49,6 +49,7 @@ static const char usage_text[] =
 	"      --scenario NAME      twice | pause | drop | prepare | badrate | xrun\n"
 	"      --kernel IMAGE       use this kernel instead of the built guest's\n"
 	"      --initrd CPIO        use this initramfs (the audio file is appended as /audio.wav)\n"
+	"      --guest-args WORDS   extra kernel command-line words (e.g. vsnd_xrun_debug=1)\n"
 	"      --timeout SECONDS    stop the guest after this long (default 60 + 3 x audio length)\n"
 	"      --semu PATH          emulator binary (default: semu next to vsndtrace)\n"
 	"  -- SEMU-ARGS             passed to semu unchanged (see semu --help)\n"
@@ -65,6 +66,7 @@ struct rec_opts {
 	const char *kernel;
 	const char *initrd;
 	const char *semu;
+	const char *guest_args;
 	unsigned period, periods;
 	uint64_t frames;
 	double timeout;
@@ -525,7 +527,7 @@ int cmd_record(int argc, char **argv)
 {
 	struct rec_opts o = {.out = "session.db", .sink = "null", .period = 1024, .periods = 4};
 	enum { O_PLAY = 256, O_CAPTURE, O_SINK, O_PERIOD, O_PERIODS, O_SCENARIO, O_KERNEL,
-	       O_INITRD, O_SEMU, O_TIMEOUT, O_FRAMES, O_HELP };
+	       O_INITRD, O_SEMU, O_TIMEOUT, O_FRAMES, O_GUEST_ARGS, O_HELP };
 	static const struct option lopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"play", required_argument, NULL, O_PLAY},
@@ -539,6 +541,7 @@ int cmd_record(int argc, char **argv)
 		{"semu", required_argument, NULL, O_SEMU},
 		{"timeout", required_argument, NULL, O_TIMEOUT},
 		{"frames", required_argument, NULL, O_FRAMES},
+		{"guest-args", required_argument, NULL, O_GUEST_ARGS},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -556,6 +559,7 @@ int cmd_record(int argc, char **argv)
 		case O_KERNEL: o.kernel = optarg; break;
 		case O_INITRD: o.initrd = optarg; break;
 		case O_SEMU: o.semu = optarg; break;
+		case O_GUEST_ARGS: o.guest_args = optarg; break;
 		case O_PERIOD:
 			if (parse_uint(optarg, 1u << 20, &v) || v == 0)
 				return cli_usage(CMD, "--period wants frames (1 .. 1048576), not '%s'",
@@ -681,6 +685,14 @@ int cmd_record(int argc, char **argv)
 			 "earlycon=sbi console=ttyS0 vsnd_mode=%s%s%s vsnd_period=%u vsnd_periods=%u",
 			 o.scenario ? "scenario vsnd_scenario=" : "play", o.scenario ? o.scenario : "",
 			 "", o.period, o.periods);
+	if (o.guest_args) {
+		size_t used = strlen(cmdline);
+		if (used + 1 + strlen(o.guest_args) >= sizeof(cmdline)) {
+			rc = cli_usage(CMD, "--guest-args is too long");
+			goto out;
+		}
+		snprintf(cmdline + used, sizeof(cmdline) - used, " %s", o.guest_args);
+	}
 	double audio_s = (double)a.frames / a.rate;
 	double timeout = o.timeout > 0 ? o.timeout : 60 + 3 * audio_s * (o.scenario ? 3 : 1);
 	char tbuf[64], srcspec[PATH_MAX + 16];

@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CPIO_HDR_LEN 110
 #define CPIO_TRAILER "TRAILER!!!"
@@ -187,4 +189,72 @@ int vsnd_cpio_finish(struct vsnd_cpio *c)
 	if (fflush(c->out) != 0)
 		return fail(c, -errno);
 	return 0;
+}
+
+/* Copies `base` to `out`, checking that it looks like a newc archive of whole 4-byte units. */
+static int copy_base(FILE *out, const char *base_path)
+{
+	FILE *in = fopen(base_path, "rb");
+	if (!in)
+		return -errno;
+	char buf[65536];
+	uint64_t total = 0;
+	size_t n;
+	int r = 0;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+		if (total == 0 && (n < 6 || memcmp(buf, "070701", 6) != 0))
+			r = -EINVAL;
+		if (!r && fwrite(buf, 1, n, out) != n)
+			r = -EIO;
+		total += n;
+		if (r)
+			break;
+	}
+	if (!r && ferror(in))
+		r = -EIO;
+	if (!r && (total == 0 || total % 4 != 0))
+		r = -EINVAL;
+	fclose(in);
+	return r;
+}
+
+int vsnd_cpio_make_initrd(const char *out_path, const char *base_path, const char *name,
+			  const char *host_path, uint32_t mtime)
+{
+	size_t len = strlen(out_path);
+	char *tmp = malloc(len + 8);
+	if (!tmp)
+		return -ENOMEM;
+	memcpy(tmp, out_path, len);
+	memcpy(tmp + len, ".XXXXXX", 8);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		int r = -errno;
+		free(tmp);
+		return r;
+	}
+	FILE *out = fdopen(fd, "wb");
+	if (!out) {
+		int r = -errno;
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return r;
+	}
+	int r = copy_base(out, base_path);
+	if (!r) {
+		struct vsnd_cpio c;
+		vsnd_cpio_init(&c, out, mtime);
+		r = vsnd_cpio_add_path(&c, name, 0644, host_path);
+		if (!r)
+			r = vsnd_cpio_finish(&c);
+	}
+	if (fclose(out) != 0 && !r)
+		r = -EIO;
+	if (!r && rename(tmp, out_path) != 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	free(tmp);
+	return r;
 }

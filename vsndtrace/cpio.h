@@ -47,4 +47,11 @@ int vsnd_cpio_add_path(struct vsnd_cpio *c, const char *name, uint32_t perm,
 /* Writes the trailer and flushes. Returns 0 or the first error of the whole archive. */
 int vsnd_cpio_finish(struct vsnd_cpio *c);
 
+/* "initramfs with audio": writes `out_path` = the archive `base_path` (copied unchanged; it
+ * must start with a newc header and be a multiple of 4 bytes long) followed by a second
+ * archive holding `host_path` as `name` (mode 0644). The output is written to a temporary
+ * file and renamed into place. Returns 0 or a negative errno (-EINVAL for a bad base). */
+int vsnd_cpio_make_initrd(const char *out_path, const char *base_path, const char *name,
+			  const char *host_path, uint32_t mtime);
+
 #endif

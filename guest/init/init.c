@@ -257,6 +257,18 @@ static int pcm_open(struct vg *g, struct pcm *c, int capture, enum vg_format f, 
 	r = sys_ioctl(c->fd, SNDRV_PCM_IOCTL_SW_PARAMS, &sw);
 	if (r < 0)
 		return fail(g, "sw_params", r);
+	/* Silence fill (ALSA "fill mode": silence_size >= boundary, threshold 0): the kernel keeps
+	 * every frame ahead of appl_ptr silent. The 6.1 driver keeps all periods queued, so after
+	 * the last written period the device may start the next one before STOP arrives (facts
+	 * sheet 4.8 item 11); with this it plays silence there, never stale buffer content. The
+	 * kernel reported the boundary in the first call. */
+	if (!capture) {
+		sw.silence_threshold = 0;
+		sw.silence_size = sw.boundary;
+		r = sys_ioctl(c->fd, SNDRV_PCM_IOCTL_SW_PARAMS, &sw);
+		if (r < 0)
+			return fail(g, "sw_params silence", r);
+	}
 	r = sys_ioctl(c->fd, SNDRV_PCM_IOCTL_PREPARE, 0);
 	if (r < 0)
 		return fail(g, "prepare", r);

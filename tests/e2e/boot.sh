@@ -12,7 +12,7 @@ SEMU=${SEMU:-$BUILD/semu}
 . guest/paths.sh
 if [ ! -r "$GUEST_IMAGE" ] || [ ! -r "$GUEST_INITRD" ]; then
 	echo "boot.sh: guest missing, running make guest (cached after the first build)"
-	make -s guest BUILD="$BUILD" >/dev/null
+	make -s guest BUILD="$BUILD" SANITIZE="${SANITIZE:-0}" >/dev/null
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

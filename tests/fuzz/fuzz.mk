@@ -32,19 +32,21 @@ $(FUZZ_DIR)/lib$(1).a: $(call fuzz_obj,$(wildcard $(1)/*.c))
 $(FUZZ_DIR)/lib$(1).a: | $(BUILD)/empty.o
 endef
 $(foreach d,$(FUZZ_LIB_DIRS),$(eval $(call fuzz_lib,$(d))))
-# Libraries of target $(1), higher layers first.
-fuzz_libs_of = $(foreach d,replay trace vsnd,$(if $(filter $(d),$(or $(shell sed -n \
-	's/^ \* fuzz-libs: *//p' tests/fuzz/fuzz_$(1).c),$(FUZZ_LIB_DIRS))),$(FUZZ_DIR)/lib$(d).a))
+# Library directories of target $(1), higher layers first; their fuzzer and plain archives.
+fuzz_dirs_of = $(foreach d,replay trace vsnd,$(if $(filter $(d),$(or $(shell sed -n \
+	's/^ \* fuzz-libs: *//p' tests/fuzz/fuzz_$(1).c),$(FUZZ_LIB_DIRS))),$(d)))
+fuzz_libs_of = $(foreach d,$(call fuzz_dirs_of,$(1)),$(FUZZ_DIR)/lib$(d).a)
+plain_libs_of = $(foreach d,$(call fuzz_dirs_of,$(1)),$(BUILD)/lib$(d).a)
 
 define fuzz_target
 $(FUZZ_DIR)/fuzz_$(1): $(call fuzz_obj,tests/fuzz/fuzz_$(1).c $(call fuzz_extra,$(1))) $(call fuzz_libs_of,$(1))
 	@$$(if $$(Q),echo "  FUZZLD  $$@")
 	$$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $$@ $$(filter %.o,$$^) $(call fuzz_libs_of,$(1)) $$(LDLIBS_ALL)
 
-$(BUILD)/fuzz/replay_$(1): $(call obj,tests/fuzz/fuzz_$(1).c tests/fuzz/replay_main.c $(call fuzz_extra,$(1))) $(LIBS)
+$(BUILD)/fuzz/replay_$(1): $(call obj,tests/fuzz/fuzz_$(1).c tests/fuzz/replay_main.c $(call fuzz_extra,$(1))) $(call plain_libs_of,$(1))
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LD      $$@")
-	$$(Q)$$(CC) $$(CFLAGS_BASE) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBS) $$(LDLIBS_ALL)
+	$$(Q)$$(CC) $$(CFLAGS_BASE) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(call plain_libs_of,$(1)) $$(LDLIBS_ALL)
 
 fuzz-run-$(1): $(FUZZ_DIR)/fuzz_$(1)
 	@mkdir -p $(FUZZ_DIR)/corpus/$(1)

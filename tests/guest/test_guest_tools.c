@@ -249,6 +249,67 @@ Test(cpio, write_errors_are_reported)
 	fclose(f);
 }
 
+static void write_file(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(data, 1, n, f), n);
+	fclose(f);
+}
+
+Test(cpio, make_initrd_appends_an_audio_archive)
+{
+	char dir[] = "/tmp/vsnd-initrd-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char base[64], audio[64], out[64], bad[64];
+	snprintf(base, sizeof(base), "%s/base", dir);
+	snprintf(audio, sizeof(audio), "%s/a.wav", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(bad, sizeof(bad), "%s/bad", dir);
+	FILE *f = fopen(base, "wb");
+	struct vsnd_cpio c;
+	vsnd_cpio_init(&c, f, 0);
+	cr_assert_eq(vsnd_cpio_add_dir(&c, "dev", 0755), 0);
+	cr_assert_eq(vsnd_cpio_finish(&c), 0);
+	fclose(f);
+	write_file(audio, "RIFFxxxxWAVE!", 13);
+
+	cr_assert_eq(vsnd_cpio_make_initrd(out, base, "/audio.wav", audio, 5), 0);
+	f = fopen(out, "rb");
+	fseek(f, 0, SEEK_END);
+	size_t len;
+	uint8_t *buf = slurp(f, &len);
+	fclose(f);
+	size_t off = 0;
+	struct entry e;
+	cr_assert_eq(next_entry(buf, len, &off, &e), 1);
+	cr_assert_str_eq(e.name, "dev");
+	cr_assert_eq(next_entry(buf, len, &off, &e), 0);
+	cr_assert_eq(next_entry(buf, len, &off, &e), 1);
+	cr_assert_str_eq(e.name, "audio.wav");
+	cr_assert_eq(e.mode, 0100644);
+	cr_assert_eq(e.mtime, 5);
+	cr_assert_eq(e.size, 13);
+	cr_assert_eq(memcmp(e.data, "RIFFxxxxWAVE!", 13), 0);
+	cr_assert_eq(next_entry(buf, len, &off, &e), 0);
+	cr_assert_eq(off, len);
+	free(buf);
+
+	/* A base that is not newc, or not a multiple of 4 long, is refused; `out` is untouched. */
+	write_file(bad, "hello", 5);
+	cr_assert_eq(vsnd_cpio_make_initrd(out, bad, "/a.wav", audio, 0), -EINVAL);
+	write_file(bad, "070701xx", 7);
+	cr_assert_eq(vsnd_cpio_make_initrd(out, bad, "/a.wav", audio, 0), -EINVAL);
+	cr_assert_eq(vsnd_cpio_make_initrd(out, base, "/a.wav", "/nonexistent", 0), -ENOENT);
+	cr_assert_eq(vsnd_cpio_make_initrd(out, "/nonexistent", "/a.wav", audio, 0), -ENOENT);
+	struct stat st;
+	cr_assert_eq(stat(out, &st), 0);
+	cr_assert_eq((size_t)st.st_size, len, "failed calls must not replace the output");
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
 /* ---- /init helpers ---------------------------------------------------------------------- */
 
 static size_t put_le(uint8_t *p, uint32_t v, int n)

@@ -44,13 +44,18 @@ TEST_BEGIN
 	li a1, 0x80000123
 	csrw mepc, a1
 	csrr a3, mepc
+#ifndef QEMU /* qemu 7.2 keeps the low bits while misa.C could be re-enabled */
 	CHECK(13, a3, 0x80000120)
+#endif
 	/* mtvec: reserved mode 2 is not kept */
 	li a1, 0x80000402
 	csrw mtvec, a1
 	csrr a3, mtvec
+#ifndef QEMU /* WARL: qemu ignores the whole write instead */
 	CHECK(14, a3, 0x80000400)
+#endif
 	USE_TRAP_RECORD
+#ifndef QEMU /* WARL masks: qemu implements more delegable causes */
 	/* mideleg/medeleg writable bits */
 	li a1, -1
 	csrw mideleg, a1
@@ -61,6 +66,7 @@ TEST_BEGIN
 	csrr a3, medeleg
 	CHECK(16, a3, 0xb3ff)
 	csrw medeleg, zero
+#endif
 	/* mstatus: MPP=2 is not kept; sstatus is a view */
 	li a1, MSTATUS_MPP
 	csrc mstatus, a1
@@ -69,7 +75,9 @@ TEST_BEGIN
 	csrr a3, mstatus
 	li a1, MSTATUS_MPP
 	and a3, a3, a1
+#ifndef QEMU /* WARL: qemu 7.2 stores the reserved value */
 	CHECK(17, a3, 0)
+#endif
 	li a1, MSTATUS_SUM | MSTATUS_SIE | MSTATUS_MIE
 	csrs mstatus, a1
 	csrr a3, sstatus
@@ -131,11 +139,13 @@ TEST_BEGIN
 	rdcycle a2
 	li gp, 31
 	bgeu a1, a2, fail
+#ifndef QEMU /* the runner's time moves with every instruction, qemu's at 10 MHz */
 	rdtime a1
 	nop
 	rdtime a2
 	li gp, 32
 	bgeu a1, a2, fail
+#endif
 	rdtimeh a3
 	CHECK(33, a3, 0)
 	csrr a3, instreth
@@ -164,24 +174,30 @@ TEST_BEGIN
 	CHECK(37, a3, 0)
 	csrr a3, hpmcounter4
 	CHECK(38, a3, 0)
+#ifndef QEMU /* qemu implements PMP (and the test set up entry 0) */
 	csrr a3, pmpcfg0
 	CHECK(39, a3, 0)
 	csrw pmpaddr0, a1
 	csrr a3, pmpaddr0
 	CHECK(40, a3, 0)
+#endif
 	csrr a3, 0x30a   /* menvcfg */
 	CHECK(41, a3, 0)
 	/* satp: ASID bits are not implemented */
+#ifndef QEMU /* qemu implements ASIDs */
 	li a1, 0x7fc00000
 	csrw satp, a1
 	csrr a3, satp
 	CHECK(42, a3, 0)
+#endif
 	/* mip: only SSIP, STIP, SEIP are writable by software */
 	li a1, -1
 	csrw mip, a1
 	csrr a3, mip
+#ifndef QEMU /* qemu 7.2 has Sstc on: STIP is read-only there */
 	CHECK(43, a3, 0x222)
 	csrw mip, zero
 	csrr a3, mip
 	CHECK(44, a3, 0)
+#endif
 TEST_END

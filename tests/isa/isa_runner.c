@@ -2,10 +2,13 @@
  * 4 MiB RAM at 0x80000000 and a test device at 0x10000000 (exit, console, irq lines, timer). */
 #include "semu/cpu.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RAM_BASE 0x80000000u
 #define RAM_SIZE (4u << 20)
@@ -23,6 +26,7 @@ enum {
 	IO_MTIME_LO = 0x18,
 	IO_MTIME_HI = 0x1C,
 	IO_HALTS = 0x20,
+	IO_ASYNC = 0x24, /* --async: 1 = raise MEI from another thread, 2 = halt from it */
 };
 
 #define SBI_EXT_TEST 0x54455354u /* "TEST": a1 = a0 + a1, a0 = 0 */
@@ -37,7 +41,27 @@ struct machine {
 	bool exited;
 	uint32_t exit_code;
 	uint32_t halts;
+	/* --async: a second thread serves IO_ASYNC requests, as a device thread would */
+	atomic_uint async_req;
+	atomic_bool async_stop;
+	atomic_bool async_halted;
 };
+
+static void *async_thread(void *opaque)
+{
+	struct machine *m = opaque;
+	while (!atomic_load(&m->async_stop)) {
+		usleep(1000);
+		unsigned req = atomic_exchange(&m->async_req, 0);
+		if (req == 1) {
+			rv_cpu_set_irq(m->cpu, RV_IRQ_MEI, true);
+		} else if (req == 2) {
+			atomic_store(&m->async_halted, true);
+			rv_cpu_halt(m->cpu);
+		}
+	}
+	return NULL;
+}
 
 static uint64_t mach_time(void *opaque)
 {
@@ -76,6 +100,9 @@ static int mach_mmio(void *opaque, uint32_t paddr, unsigned size, uint32_t *val,
 		m->exited = true;
 		m->exit_code = v;
 		rv_cpu_halt(m->cpu);
+		break;
+	case IO_ASYNC:
+		atomic_store(&m->async_req, v);
 		break;
 	case IO_PUTC:
 		putchar((int)(v & 0xFF));
@@ -119,18 +146,20 @@ static void mach_sbi(void *opaque, struct rv_cpu *cpu)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: isa_runner [--sbi] [--boot-s] [--bench] [--max-insns N] image.bin\n");
+	fprintf(stderr, "usage: isa_runner [--sbi] [--boot-s] [--async] [--bench] [--max-insns N] image.bin\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	bool sbi = false, bench = false, boot_s = false;
+	bool sbi = false, bench = false, boot_s = false, async = false;
 	uint64_t max_insns = 200000000ull;
 	const char *image = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--sbi"))
 			sbi = true;
+		else if (!strcmp(argv[i], "--async"))
+			async = true, max_insns = 4000000000ull; /* waits on a host thread */
 		else if (!strcmp(argv[i], "--boot-s"))
 			boot_s = true;
 		else if (!strcmp(argv[i], "--bench"))
@@ -180,18 +209,28 @@ int main(int argc, char **argv)
 	rv_cpu_reset(m.cpu, boot_s ? RV_PRIV_S : RV_PRIV_M, RAM_BASE, 0, 0);
 
 	/* CPU time of this thread: the figure should not depend on other load on the host. */
+	const char *why = NULL;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-	const char *why = NULL;
-	const uint64_t chunk = bench ? 1000000 : 1000;
+	/* With --async the hart must see the other thread's interrupt and halt inside one long
+	 * rv_cpu_run(), so the budget is large. */
+	const uint64_t chunk = (bench || async) ? 1000000 : 1000;
+	pthread_t thread;
+	if (async && pthread_create(&thread, NULL, async_thread, &m) != 0) {
+		fprintf(stderr, "pthread_create failed\n");
+		async = false;
+		why = "no thread";
+	}
 	uint64_t budget_used = 0; /* instret does not move in a loop of faulting fetches */
-	while (!m.exited) {
+	while (!m.exited && !why) {
 		if (budget_used >= max_insns) {
 			why = "instruction limit reached";
 			break;
 		}
 		enum rv_run_exit e = rv_cpu_run(m.cpu, chunk);
 		budget_used += chunk;
+		if (e == RV_EXIT_HALT && atomic_load(&m.async_halted))
+			break; /* the guest asked the other thread to stop it: success */
 		update_timer(&m);
 		if (e == RV_EXIT_WFI && !rv_cpu_irq_pending(m.cpu)) {
 			/* Sleep: jump time to the next timer event, as a machine would. */
@@ -205,6 +244,12 @@ int main(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+	if (async) {
+		atomic_store(&m.async_stop, true);
+		pthread_join(thread, NULL);
+	}
+	if (atomic_load(&m.async_halted) && !m.exited && !why)
+		m.exit_code = 1;
 	uint64_t insns = rv_cpu_instret(m.cpu);
 	uint32_t pc = rv_cpu_pc(m.cpu);
 	rv_cpu_free(m.cpu);

@@ -7,7 +7,7 @@ BUILD=${BUILD:-build}
 SEMU=${SEMU:-$BUILD/semu}
 RUNS=${RUNS:-7}
 . guest/paths.sh
-[ -r "$GUEST_IMAGE" ] || make -s guest BUILD="$BUILD" >/dev/null
+[ -r "$GUEST_IMAGE" ] || make -s guest BUILD="$BUILD" SANITIZE="${SANITIZE:-0}" >/dev/null
 walls=() cpus=()
 for _ in $(seq "$RUNS"); do
 	line=$("$SEMU" -k "$GUEST_IMAGE" -i "$GUEST_INITRD" --bench-boot --max-seconds 20 \

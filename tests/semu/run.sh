@@ -3,6 +3,8 @@
 # and booted as the kernel:
 #  - mmio_guest.S: bad guest MMIO never crashes semu; unmapped addresses give access faults.
 #  - timer_guest.S: SBI set_timer + WFI wake on time, STIP never early, idle host CPU low.
+#  - uart_guest.S: a line typed on stdin reaches the guest through UART RX interrupts (PLIC
+#    claim/complete) while it sleeps in WFI, and comes back on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -60,6 +62,20 @@ if [ "$st" -eq 0 ] && grep -qx "timer: ok" "$tmp/timer_guest.out"; then
 	fi
 else
 	echo "FAIL: timer_guest status $st: $(cat "$tmp/timer_guest.out" "$tmp/timer_guest.err")"
+	fails=$((fails + 1))
+fi
+
+# uart_guest: input arrives 0.3 s after start (the guest is asleep in WFI by then), then EOF.
+build uart_guest
+set +e
+{ sleep 0.3; printf 'hello semu, this line is longer than the 16-byte FIFO\n'; } | "$SEMU" -k "$tmp/uart_guest.bin" --no-snd --max-seconds 10 \
+	>"$tmp/uart.out" 2>"$tmp/uart.err"
+st=$?
+set -e
+if [ "$st" -eq 0 ] && [ "$(cat "$tmp/uart.out")" = "uart: got hello semu, this line is longer than the 16-byte FIFO" ]; then
+	echo "ok: stdin line received by UART RX interrupt and echoed"
+else
+	echo "FAIL: uart_guest status $st: $(od -c "$tmp/uart.out" | head -5) $(cat "$tmp/uart.err")"
 	fails=$((fails + 1))
 fi
 

@@ -51,6 +51,21 @@ record() { # NAME OUT ARGS...
 	"$GEN" --compact "$out"
 }
 
+# What a session did, in a form that diffs well: requests and answers, chains per queue,
+# I/O statuses, events, PCM per stream.
+summary() { # DB
+	sqlite3 -separator ' ' "$1" \
+		"SELECT 'control', name, status_name, count(*) FROM control_timeline
+		   GROUP BY name, status_name ORDER BY name, status_name;
+		 SELECT 'chains on queue', queue, count(*) FROM chain GROUP BY queue;
+		 SELECT 'io', queue, ifnull(status, '-'), outcome, count(*) FROM io_message
+		   GROUP BY queue, status, outcome;
+		 SELECT 'event', code, data, count(*) FROM vq_event GROUP BY code, data;
+		 SELECT 'pcm stream', stream, direction, sum(bytes) FROM pcm GROUP BY stream;
+		 SELECT 'sink', stream, kind, count(*), sum(ifnull(bytes, 0)) FROM sink_event
+		   GROUP BY stream, kind;"
+}
+
 while read -r name rest; do
 	[ -n "$name" ] || continue
 	wanted "$name" || continue
@@ -70,12 +85,11 @@ while read -r name rest; do
 			echo "$name: CHANGED - the stored trace on the current device:"
 			sed 's/^/    /' "$tmp/old.txt"
 		fi
-		# Everything `info` says but where and when it was recorded.
-		"$V" info "$old" 2>&1 | grep -v -E '^(session|[[:space:]]*recorded)' >"$tmp/old.info"
-		"$V" info "$new" 2>&1 | grep -v -E '^(session|[[:space:]]*recorded)' >"$tmp/new.info"
-		if ! cmp -s "$tmp/old.info" "$tmp/new.info"; then
-			echo "$name: summary (vsndtrace info) stored -> new:"
-			diff -u --label stored --label new "$tmp/old.info" "$tmp/new.info" |
+		summary "$old" >"$tmp/old.sum"
+		summary "$new" >"$tmp/new.sum"
+		if ! cmp -s "$tmp/old.sum" "$tmp/new.sum"; then
+			echo "$name: summary stored -> new:"
+			diff -u --label stored --label new "$tmp/old.sum" "$tmp/new.sum" |
 				tail -n +3 | sed 's/^/    /'
 		fi
 	else

@@ -590,6 +590,14 @@ Test(trace_recorder, round_trip_exact)
 	cr_assert_eq(sqlite3_column_int(q, 1), 7);
 	sqlite3_finalize(q);
 
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*), sum(e.stream = 0) FROM chain_end e"
+					    " JOIN chain c ON c.id = e.chain WHERE c.queue = 2 AND"
+					    " e.stream IS NOT NULL", -1, &q, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(q, 0), 3, "the discarded TX chain never had its header read");
+	cr_assert_eq(sqlite3_column_int(q, 1), 3);
+	sqlite3_finalize(q);
+
 	static const char *const views[] = { "timeline", "control_timeline", "io_message",
 					     "period_timing", "pcm_in_order", "sink_write",
 					     "sink_problem" };
