@@ -119,13 +119,20 @@ static void generate(const char *path, uint64_t target_events)
 	    sqlite3_exec(g.db, "BEGIN", NULL, NULL, &err))
 		die(&g, err ? err : "schema");
 	const char *sql[] = {
-	    "INSERT INTO chain VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, 0, 3)",
-	    "INSERT INTO chain_io VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)",
-	    "INSERT INTO chain_end VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, 0)",
-	    "INSERT INTO pcm VALUES (?1, ?2, 0, 0, ?3, ?4, 4, ?5, ?6, ?7, ?8, ?9)",
+	    "INSERT INTO chain (id, t_ns, ticks, queue, head, seq, rlen, wlen, malformed, ndescs)"
+	    " VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, 0, 3)",
+	    "INSERT INTO chain_io (id, chain, t_ns, ticks, dir, off, req_len, len, data, pcm)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)",
+	    "INSERT INTO chain_end (id, chain, t_ns, ticks, outcome, used_len, status, "
+	    "latency_bytes)"
+	    " VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, 0)",
+	    "INSERT INTO pcm (id, chain, stream, direction, seq, stream_offset, chain_off, bytes,"
+	    " frames, t_ns, ticks, data) VALUES (?1, ?2, 0, 0, ?3, ?4, 4, ?5, ?6, ?7, ?8, ?9)",
 	    "INSERT INTO sink_event (id, t_ns, ticks, stream, kind, rc, bytes, duration_ns,"
 	    " stream_offset) VALUES (?1, ?2, ?3, 0, 2, 0, ?4, 3000, ?5)",
-	    "INSERT INTO control VALUES (?1, ?2, 0, NULL, NULL, NULL, ?3, 4, ?4, 0, ?5, 0, 0)",
+	    "INSERT INTO control (chain, code, target, status, used_len, t_dequeued_ns,"
+	    " ticks_dequeued, t_completed_ns, ticks_completed, discarded)"
+	    " VALUES (?1, ?2, 0, ?3, 4, ?4, 0, ?5, 0, 0)",
 	};
 	sqlite3_stmt **st[] = {&g.chain, &g.io, &g.end, &g.pcm, &g.sink, &g.ctl};
 	for (int i = 0; i < 6; i++)
@@ -136,7 +143,9 @@ static void generate(const char *path, uint64_t target_events)
 	control(&g, t0, VIRTIO_SND_R_PCM_SET_PARAMS, VIRTIO_SND_S_OK);
 	char q[512];
 	snprintf(q, sizeof(q),
-		 "INSERT INTO pcm_params VALUES (%lld, 0, %d, %d, 0, 2, %d, %d, 48000, 4, %lld)",
+		 "INSERT INTO pcm_params (chain, stream, buffer_bytes, period_bytes, features,"
+		 " channels, format, rate, rate_hz, frame_bytes, t_ns)"
+		 " VALUES (%lld, 0, %d, %d, 0, 2, %d, %d, 48000, 4, %lld)",
 		 (long long)g.id - 1, NBUF * PERIOD_FRAMES * FRAME_BYTES,
 		 PERIOD_FRAMES * FRAME_BYTES, VIRTIO_SND_PCM_FMT_S16, VIRTIO_SND_PCM_RATE_48000,
 		 (long long)t0 + 10000);
@@ -183,12 +192,14 @@ static void generate(const char *path, uint64_t target_events)
 		prev = T;
 	}
 	control(&g, prev + 500000, VIRTIO_SND_R_PCM_STOP, VIRTIO_SND_S_OK);
-	snprintf(q, sizeof(q),
-		 "INSERT INTO session (id, tool_version, schema_version, start_wall_ns, start_ns,"
-		 " start_ticks, timebase_hz, clean_end, events, bytes) VALUES (1, 'bench_stats', 1,"
-		 " 0, %lld, 0, 10000000, 1, %" PRIu64 ", 0);"
-		 "INSERT INTO config_stream VALUES (0, 0, 0, 32, 128, 0, 1, 2); COMMIT",
-		 (long long)t0, g.events);
+	snprintf(
+	    q, sizeof(q),
+	    "INSERT INTO session (id, tool_version, schema_version, start_wall_ns, start_ns,"
+	    " start_ticks, timebase_hz, clean_end, events, bytes) VALUES (1, 'bench_stats', 1,"
+	    " 0, %lld, 0, 10000000, 1, %" PRIu64 ", 0);"
+	    "INSERT INTO config_stream (stream_id, hda_fn_nid, features, formats, rates, direction,"
+	    " channels_min, channels_max) VALUES (0, 0, 0, 32, 128, 0, 1, 2); COMMIT",
+	    (long long)t0, g.events);
 	if (sqlite3_exec(g.db, q, NULL, NULL, &err))
 		die(&g, err);
 	for (int i = 0; i < 6; i++)

@@ -587,6 +587,7 @@ int vt_replay_run_reader(struct vt_reader *r, const struct vt_replay_opts *opts,
 	vsnd_cond_init(&rp->cv);
 
 	int rc = 0;
+	bool dev_made;
 	struct vsnd_config cfg;
 	if (rp->s->has_config) {
 		cfg = rp->s->config;
@@ -653,7 +654,7 @@ int vt_replay_run_reader(struct vt_reader *r, const struct vt_replay_opts *opts,
 	}
 	progress(rp, &pc, true);
 out:
-	bool dev_made = rp->dev != NULL;
+	dev_made = rp->dev != NULL;
 	if (rp->dev)
 		vsnd_dev_free(rp->dev); /* discards what it still holds; destroys the taps' sinks */
 	if (!rc && rp->ld)

@@ -43,8 +43,19 @@
  * under a virtual clock replays with identical times. At the end the clock is set to the
  * last recorded event, the remaining completions are awaited, and the device is freed
  * (which discards what it still holds, as the recorder's close did).
- * Events are read ahead of the clock by a horizon (1 s of session time), so the data the
- * device reads from a chain later than its arrival is already attached when it reads it.
+ * Events are read by a thread of their own (replay_load.c) and attached ahead of the clock
+ * by a horizon (1 s of session time), so the bytes the device reads from a chain later than
+ * its arrival (the PCM, at play time) are there when it reads them.
+ *
+ * Limits. Completion times are compared at the resolution of the recorded event times (the
+ * clock only stops at recorded inputs and completions). In a recording made with the host
+ * clock (semu), the replayed device acts at its ideal deadlines while the recorded one acted
+ * a little later (thread wake-up); the causal order is kept by the completion counts above,
+ * and the differences show up as timing differences only. A device action recorded after a
+ * guest input although it was due before it (a late wake-up) happens before that input in
+ * the replay; this can change latency_bytes (a timing difference) and, rarely, whether a
+ * queue ran dry.
+ * The --from/--to window is applied per sink write (by the virtual time of the write).
  *
  * Speed. speed <= 0 ("max"): no real-time sleeping. speed X > 0: before each clock step the
  * engine sleeps until (t - t0)/X of real time has passed, advancing the clock in slices of

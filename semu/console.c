@@ -44,7 +44,9 @@ struct console *console_new(int in_fd, int out_fd)
 	c->out_fd = out_fd;
 	if (in_fd < 0 || fd_is_bad(in_fd))
 		c->in_ended = 1;
-	if (!c->in_ended && isatty(in_fd) && tcgetattr(in_fd, &c->saved) == 0) {
+	/* Raw mode only for an interactive console (both ends on a terminal): when the output goes
+	 * to a pipe (e.g. `vsndtrace record`), Ctrl-C must stay a signal for the whole group. */
+	if (!c->in_ended && isatty(in_fd) && isatty(out_fd) && tcgetattr(in_fd, &c->saved) == 0) {
 		struct termios raw = c->saved;
 		/* Raw: no line editing, echo or signal keys (the guest's shell handles them). */
 		raw.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |

@@ -1,5 +1,5 @@
 /* console.h - the host terminal behind the guest console: buffered output to a file descriptor,
- * non-blocking input from another (raw mode when it is a tty, restored on free), an escape key
+ * non-blocking input from another (raw mode when both are a tty, restored on free), an escape key
  * to quit, and a watched output marker (boot-time measurement). */
 #ifndef SEMU_CONSOLE_H
 #define SEMU_CONSOLE_H

@@ -42,7 +42,8 @@ static void usage(FILE *f)
 		"                         (default \"" DEFAULT_BENCH_MARKER "\")\n"
 		"  -h, --help             this text\n"
 		"\n"
-		"Console: a terminal is put in raw mode; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
+		"Console: on a terminal (stdin and stdout) it is raw; Ctrl-A x quits, Ctrl-A Ctrl-A\n"
+		"sends Ctrl-A. Otherwise Ctrl-C (SIGINT) stops the run and closes the trace.\n"
 		"Exit status: 0 guest powered off, 1 guest reset with reason 'system failure',\n"
 		"2 guest rebooted (e.g. after a panic), 3 bad usage or setup error, 124 watchdog,\n"
 		"130 stopped by Ctrl-A x or a signal.\n",

@@ -70,6 +70,7 @@ struct snd_slot *snd_slot_new(const struct snd_slot_cfg *cfg, char *err, size_t 
 	struct vsnd_host host = { 0 };
 	host.clock = cfg->clock ? cfg->clock : &vsnd_clock_monotonic;
 	host.needs_reset = slot_needs_reset;
+	host.rt_priority = 10; /* audio deadlines on a loaded host; ignored without privilege */
 	host.opaque = s;
 	/* One sink per stream by direction: every output stream plays into --snd-sink, every
 	 * input stream captures from --snd-source (the default config has one of each). */

@@ -272,7 +272,8 @@ static struct lmsg *find_lmsg(struct lmsg *v, size_t n, int64_t id)
 }
 
 /* TX/RX messages. The stream is the xfer header's stream_id (first le32 the device read at
- * offset 0 of the readable part); a message of unknown stream is skipped. Frames: the PCM
+ * offset 0 of the readable part, else chain_end.stream); a message of unknown stream is
+ * skipped. Frames: the PCM
  * bytes stored for it (chain_io.len minus the non-PCM bytes kept in chain_io.data), else the
  * size of its data part (TX: readable bytes after the header; RX: used_len minus status). */
 static int load_msgs(struct loader *L)
@@ -303,7 +304,11 @@ static int load_msgs(struct loader *L)
 	if (rc != SQLITE_DONE)
 		goto sqlfail;
 
-	if (prep(L, "SELECT chain, t_ns, outcome, used_len, status, id FROM chain_end", &st))
+	/* chain_end.stream came later within schema 1: read NULL where it is absent */
+	if (sqlite3_prepare_v2(
+		L->db, "SELECT chain, t_ns, outcome, used_len, status, id, stream FROM chain_end",
+		-1, &st, NULL) != SQLITE_OK &&
+	    prep(L, "SELECT chain, t_ns, outcome, used_len, status, id, NULL FROM chain_end", &st))
 		goto err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct lmsg *m = find_lmsg(v, n, col_t(st, 0));
@@ -314,6 +319,8 @@ static int load_msgs(struct loader *L)
 		m->used_len = col_t(st, 3);
 		m->status = (uint32_t)sqlite3_column_int64(st, 4);
 		m->done_id = col_t(st, 5);
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+			m->sid = sqlite3_column_int64(st, 6); /* the xfer header below wins */
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -553,8 +560,7 @@ static int load_control(struct loader *L)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *t = sqlite3_column_text(st, 1);
-		if (add_mark(L, &mcap, col_t(st, 0), "mark \"%s\"",
-			     t ? (const char *)t : ""))
+		if (add_mark(L, &mcap, col_t(st, 0), "mark \"%s\"", t ? (const char *)t : ""))
 			goto nomem;
 	}
 	sqlite3_finalize(st);
@@ -594,8 +600,7 @@ static int load_guest_time(struct loader *L)
 	return 0;
 }
 
-int ts_load(struct sqlite3 *db, int stream_filter, struct ts_session *out, char *err,
-	    size_t errlen)
+int ts_load(struct sqlite3 *db, int stream_filter, struct ts_session *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	struct loader L = {

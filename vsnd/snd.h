@@ -54,6 +54,10 @@ struct vsnd_host {
 	/* The device hit an unrecoverable error (2.1.2): the transport sets DEVICE_NEEDS_RESET. */
 	void (*needs_reset)(void *opaque);
 	void *opaque;
+	/* If > 0, the PCM threads ask for SCHED_FIFO at this priority (1..99) so that audio
+	 * deadlines survive a loaded host, as audio servers do; refused (no privilege) is ignored.
+	 * The threads sleep between periods, so they never starve the machine. */
+	int rt_priority;
 };
 
 struct vsnd_dev;

@@ -2,6 +2,7 @@
  * the two PCM threads that play and capture them one period at a time at the audio rate. */
 #include "snd_priv.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,6 +272,10 @@ static void *worker_main(void *arg)
 {
 	struct snd_worker *w = arg;
 	struct vsnd_dev *dev = w->dev;
+	if (dev->host.rt_priority > 0) {
+		struct sched_param sp = {.sched_priority = dev->host.rt_priority};
+		(void)pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	}
 	pthread_mutex_lock(&dev->mu);
 	while (!dev->quit) {
 		w->kicked = false;

@@ -123,7 +123,17 @@ set -e
 ce=$(sqlite3 "$tmp/s.db" "select clean_end from session" 2>&1 || true)
 [ "$ce" = 1 ] && ok "trace closed cleanly after SIGTERM" || fail "trace clean_end '$ce'"
 
-# 6. Command-line errors: status 3 with a clear message, never a crash.
+# 6. On a terminal (a pty from script(1)) the console is raw: Ctrl-A x quits with status 130.
+if command -v script >/dev/null; then
+	set +e
+	(sleep 0.5; printf '\001x') | script -qec "$SEMU -k $GUEST_IMAGE -i $tmp/audio.cpio --max-seconds 20" \
+		/dev/null >"$tmp/pty.out" 2>&1
+	st=$?
+	set -e
+	[ "$st" -eq 130 ] && ok "Ctrl-A x on a terminal -> status 130" || fail "Ctrl-A x: status $st"
+fi
+
+# 7. Command-line errors: status 3 with a clear message, never a crash.
 chk_usage() { # expected message fragment, args...
 	local want=$1; shift
 	set +e

@@ -212,10 +212,10 @@ def main():
         " 'testhost', ?, ?, ?, ?, 3, 12345, 'synthetic', 'null')",
         (None if a.incomplete else 1700000010000000000, t0, timebase,
          0 if a.incomplete else 1, nid, 0))
-    cur.execute("INSERT INTO config_stream VALUES (0, 0, 0, ?, ?, 0, 1, 2)",
-                (1 << fmt, 1 << R48000))
-    cur.execute("INSERT INTO config_stream VALUES (1, 0, 0, ?, ?, 1, 1, 2)",
-                (1 << fmt, 1 << R48000))
+    for sid in (0, 1):
+        cur.execute("INSERT INTO config_stream (stream_id, hda_fn_nid, features, formats, rates,"
+                    " direction, channels_min, channels_max) VALUES (?, 0, 0, ?, ?, ?, 1, 2)",
+                    (sid, 1 << fmt, 1 << R48000, sid))
     db.commit()
     db.close()
 

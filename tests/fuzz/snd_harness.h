@@ -198,7 +198,8 @@ static void sh_submit(struct sh *h, uint16_t q, const void *r, uint32_t rn, uint
 		return;
 	}
 	memset(sc->r, 0, rlen);
-	memcpy(sc->r, r, rn < rlen ? rn : rlen);
+	if (r && rn)
+		memcpy(sc->r, r, rn < rlen ? rn : rlen);
 	memset(sc->w, 0xee, wlen);
 	sc->h = h;
 	sc->c = (struct vsnd_chain){

@@ -69,6 +69,17 @@ TEST_BEGIN
 	ecall
 	sc.w a4, a3, (s0)
 	CHECK(28, a4, 1)
+	/* SC on a page never stored to (slow path), then again: the first cleared the
+	 * reservation */
+	la a1, fresh
+	lr.w a3, (a1)
+	li a3, 77
+	sc.w a4, a3, (a1)
+	CHECK(60, a4, 0)
+	sc.w a4, a3, (a1)
+	CHECK(61, a4, 1)
+	lw a3, 0(a1)
+	CHECK(62, a3, 77)
 	/* LR/SC loop as used by compilers */
 	li a1, 0
 	sw a1, 0(s0)
@@ -115,3 +126,5 @@ TEST_END
 	.data
 	.balign 16
 word:	.word 0, 0, 0, 0
+	.balign 4096
+fresh:	.word 5

@@ -151,17 +151,26 @@ in_s:
 	sw t0, IO_IRQ_SET(a1)
 	BACK_TO_M(m_enable_msi)
 m_enable_msi:
+	csrci mstatus, MSTATUS_MIE /* not taken here in M */
 	li t0, 1 << 3
 	csrs mie, t0
+	li t0, MSTATUS_MPIE       /* so S runs with mstatus.MIE = 0 */
+	csrc mstatus, t0
 	GOTO_MODE(1, in_s2)
 in_s2:
 	WAIT_LOG(22, 2)
 	LOG_IS(23, 1, 0x80000003)
+	li t5, MSTATUS_MPP         /* taken in S */
+	and a3, s9, t5
+	CHECK(33, a3, 1 << 11)
 	li a1, IO_BASE
 	li t0, 1 << 3
 	sw t0, IO_IRQ_CLR(a1)
 	/* 7: S-level interrupt masked by SIE=0 in S, taken in U */
 	csrci sstatus, MSTATUS_SIE
+	csrr a3, sip               /* the S handler of test 5 cleared SSIP through sip */
+	andi a3, a3, 2
+	CHECK(32, a3, 0)
 	li t0, 1 << 1
 	csrs sie, t0
 	csrs sip, t0
@@ -183,14 +192,51 @@ in_u:
 	CHECK(28, s10, 2)
 	BACK_TO_M(done)
 done:
+	/* 8: supervisor timer line (raised by the machine) into a vectored stvec from U */
+	la s8, log + 12  /* appended after the three entries above */
+	li s6, 0
+	la t0, svtable
+	ori t0, t0, 1
+	csrw stvec, t0
+	li t0, 1 << 5
+	csrw mie, t0
+	GOTO_MODE(0, in_u2)
+in_u2:
+	li a1, IO_BASE
+	li t0, 1 << 5
+	sw t0, IO_IRQ_SET(a1)
+	WAIT_LOG(29, 4)
+	LOG_IS(30, 3, 0x80000005)
+	CHECK(31, s6, 5)
+	li t0, 1 << 5
+	sw t0, IO_IRQ_CLR(a1)
+	BACK_TO_M(done2)
+done2:
 	csrw mideleg, zero
 	csrw mie, zero
 TEST_END
+
+	.balign 64
+svtable:
+	j strap_record  /* 0: exceptions */
+	j irq_s
+	j irq_s
+	j irq_s
+	j irq_s
+	j svec5
+	j irq_s
+	j irq_s
+	j irq_s
+	j irq_s
+svec5:
+	li s6, 5
+	j irq_s
 
 	.balign 4
 irq_m:
 	csrr t6, mcause
 	bgez t6, trap_record
+	csrr s9, mstatus
 	sw t6, 0(s8)
 	addi s8, s8, 4
 	andi t6, t6, 31

@@ -208,8 +208,17 @@ in_m:
 	and a3, a3, t5
 	CHECK(38, a3, MSTATUS_MIE | MSTATUS_MPIE | MSTATUS_MPRV) /* MPP=U, MPRV kept (to M) */
 	csrci mstatus, MSTATUS_MIE
-	li t0, MSTATUS_MPRV
-	csrc mstatus, t0
+	/* MRET to a lower mode clears MPRV */
+	GOTO_MODE(1, in_s4)
+in_s4:
+	BACK_TO_M(back8)
+back8:
+	csrr a3, mstatus
+	li t5, MSTATUS_MPRV
+	and a3, a3, t5
+#ifndef QEMU /* qemu 7.2 predates this rule of privileged spec 1.12 */
+	CHECK(39, a3, 0)
+#endif
 
 	/* vectored mtvec: exceptions still go to the base */
 	la t0, trap_record

@@ -64,6 +64,10 @@ TEST_BEGIN
 	MAP(l0, 5, spage, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D)
 	MAP(l0, 6, xpage, PTE_V | PTE_X | PTE_U | PTE_A)
 	MAP(l0, 7, upage, PTE_V | PTE_W | PTE_U | PTE_A | PTE_D) /* W without R: reserved */
+	/* l0[8]: the runner's device page, supervisor only */
+	li t0, (IO_BASE >> 2) | PTE_V | PTE_R | PTE_W | PTE_A | PTE_D
+	la t1, l0
+	sw t0, 4 * 8(t1)
 	/* root[0x101]: superpage leaf whose PPN[0] is not zero: misaligned */
 	MAP(root, 0x101, upage, PTE_V | PTE_R | PTE_W | PTE_U | PTE_A | PTE_D)
 	/* root[0x102]: aligned user superpage onto RAM */
@@ -177,6 +181,12 @@ TEST_BEGIN
 	csrc mstatus, t0
 	CHECK(25, a3, 0x22222222)
 	FAULT_IS(26, 13, UVA + 0x5000)
+#ifndef QEMU
+	/* MPRV off again: M accesses are physical; UVA is no RAM (nothing cached from above) */
+	CLEAR_TRAP
+	lw a3, 0(a0)
+	FAULT_IS(27, 5, UVA)
+#endif
 
 	/* S mode */
 	GOTO_MODE(1, in_s)
@@ -184,6 +194,16 @@ in_s:
 	la t0, data_word          /* identity superpage */
 	lw a3, 0(t0)
 	CHECK(30, a3, 0x600dda7a)
+#ifndef QEMU
+	/* device registers through a mapping (never cached as RAM): mtime moves */
+	li a0, UVA + 0x8000
+	CLEAR_TRAP
+	lw a3, IO_MTIME(a0)
+	lw a4, IO_MTIME(a0)
+	CHECK(43, s10, -1)
+	li gp, 44
+	bgeu a3, a4, fail
+#endif
 	li a0, UVA
 	CLEAR_TRAP
 	lw a3, 0(a0)               /* user page, SUM = 0 */

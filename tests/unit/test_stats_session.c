@@ -230,37 +230,52 @@ static void ctl(sqlite3 *db, int *next_id, int64_t t, uint32_t code, uint32_t ta
 		uint32_t status)
 {
 	int c = ++*next_id;
-	execf(db, "INSERT INTO chain VALUES (%d, %lld, 0, 0, 0, %d, 8, 4, 0, 2)", c, (long long)t,
-	      c);
-	execf(db, "INSERT INTO chain_end VALUES (%d, %d, %lld, 0, 0, 4, %u, NULL)", ++*next_id, c,
-	      (long long)t + 5000, status);
-	execf(
-	    db,
-	    "INSERT INTO control VALUES (%d, %u, %u, NULL, NULL, NULL, %u, 4, %lld, 0, %lld, 0, 0)",
-	    c, code, target, status, (long long)t, (long long)t + 5000);
+	execf(db,
+	      "INSERT INTO chain (id, t_ns, ticks, queue, head, seq, rlen, wlen, malformed,"
+	      " ndescs) VALUES (%d, %lld, 0, 0, 0, %d, 8, 4, 0, 2)",
+	      c, (long long)t, c);
+	execf(db,
+	      "INSERT INTO chain_end (id, chain, t_ns, ticks, outcome, used_len, status,"
+	      " latency_bytes) VALUES (%d, %d, %lld, 0, 0, 4, %u, NULL)",
+	      ++*next_id, c, (long long)t + 5000, status);
+	execf(db,
+	      "INSERT INTO control (chain, code, target, count, request, response, status,"
+	      " used_len, t_dequeued_ns, ticks_dequeued, t_completed_ns, ticks_completed,"
+	      " discarded) VALUES (%d, %u, %u, NULL, NULL, NULL, %u, 4, %lld, 0, %lld, 0, 0)",
+	      c, code, target, status, (long long)t, (long long)t + 5000);
 }
 
 /* A TX message of stream 1: arrival with its xfer header read, PCM read, completion. */
 static int tx(sqlite3 *db, int *next_id, int64_t arrive, int64_t play, int64_t done, int seq)
 {
 	int c = ++*next_id;
-	execf(db, "INSERT INTO chain VALUES (%d, %lld, %lld, 2, 0, %d, 1924, 8, 0, 3)", c,
-	      (long long)arrive, (long long)arrive / 100, c);
-	execf(db, "INSERT INTO chain_io VALUES (%d, %d, %lld, 0, 0, 0, 4, 4, x'01000000', NULL)",
+	execf(db,
+	      "INSERT INTO chain (id, t_ns, ticks, queue, head, seq, rlen, wlen, malformed,"
+	      " ndescs) VALUES (%d, %lld, %lld, 2, 0, %d, 1924, 8, 0, 3)",
+	      c, (long long)arrive, (long long)arrive / 100, c);
+	execf(db,
+	      "INSERT INTO chain_io (id, chain, t_ns, ticks, dir, off, req_len, len, data,"
+	      " pcm) VALUES (%d, %d, %lld, 0, 0, 0, 4, 4, x'01000000', NULL)",
 	      ++*next_id, c, (long long)arrive);
 	if (play >= 0) {
 		int io = ++*next_id;
 		execf(db,
-		      "INSERT INTO chain_io VALUES (%d, %d, %lld, 0, 0, 4, 1920, 1920, x'', %d)",
+		      "INSERT INTO chain_io (id, chain, t_ns, ticks, dir, off, req_len, len, data,"
+		      " pcm) VALUES (%d, %d, %lld, 0, 0, 4, 1920, 1920, x'', %d)",
 		      io, c, (long long)play, io);
-		execf(db,
-		      "INSERT INTO pcm VALUES (%d, %d, 1, 0, %d, %d, 4, 1920, 480, %lld, 0,"
-		      " zeroblob(1920))",
-		      io, c, seq, seq * 1920, (long long)play);
+		execf(
+		    db,
+		    "INSERT INTO pcm (id, chain, stream, direction, seq, stream_offset, chain_off,"
+		    " bytes, frames, t_ns, ticks, data) VALUES (%d, %d, 1, 0, %d, %d, 4, 1920, "
+		    "480, %lld, 0,"
+		    " zeroblob(1920))",
+		    io, c, seq, seq * 1920, (long long)play);
 	}
 	if (done >= 0)
-		execf(db, "INSERT INTO chain_end VALUES (%d, %d, %lld, 0, 0, 8, %u, 0)", ++*next_id,
-		      c, (long long)done, VIRTIO_SND_S_OK);
+		execf(db,
+		      "INSERT INTO chain_end (id, chain, t_ns, ticks, outcome, used_len, status,"
+		      " latency_bytes) VALUES (%d, %d, %lld, 0, 0, 8, %u, 0)",
+		      ++*next_id, c, (long long)done, VIRTIO_SND_S_OK);
 	return c;
 }
 
@@ -276,10 +291,14 @@ Test(stats_session, loader_reads_a_schema_v1_database)
 	exec(db, "INSERT INTO session (id, tool_version, schema_version, start_wall_ns, start_ns,"
 		 " start_ticks, timebase_hz, clean_end, events, bytes, producer_waits)"
 		 " VALUES (1, 'unit', 1, 0, 0, 0, 10000000, 1, 99, 1234, 2)");
-	exec(db, "INSERT INTO config_stream VALUES (0, 0, 0, 32, 128, 0, 1, 2),"
+	exec(db, "INSERT INTO config_stream (stream_id, hda_fn_nid, features, formats, rates,"
+		 " direction, channels_min, channels_max) VALUES (0, 0, 0, 32, 128, 0, 1, 2),"
 		 " (1, 0, 0, 32, 128, 1, 1, 2)");
 	ctl(db, &next_id, 1 * ms, VIRTIO_SND_R_PCM_SET_PARAMS, 1, VIRTIO_SND_S_OK);
-	execf(db, "INSERT INTO pcm_params VALUES (1, 1, 7680, 1920, 0, 2, %d, %d, 48000, 4, %lld)",
+	execf(db,
+	      "INSERT INTO pcm_params (chain, stream, buffer_bytes, period_bytes, features,"
+	      " channels, format, rate, rate_hz, frame_bytes, t_ns) VALUES (1, 1, 7680, 1920, 0, "
+	      "2, %d, %d, 48000, 4, %lld)",
 	      VIRTIO_SND_PCM_FMT_S16, VIRTIO_SND_PCM_RATE_48000, (long long)ms);
 	ctl(db, &next_id, 2 * ms, VIRTIO_SND_R_PCM_PREPARE, 1, VIRTIO_SND_S_OK);
 	/* 4 RX messages queued before START (stream 1 is an input) */
@@ -299,8 +318,8 @@ Test(stats_session, loader_reads_a_schema_v1_database)
 	      "INSERT INTO sink_event (id, t_ns, ticks, stream, kind, rc, msg) VALUES"
 	      " (%d, %lld, 0, 1, 6, -32, 'overrun')",
 	      ++next_id, (long long)(t0 + 5 * P + 7));
-	execf(db, "INSERT INTO mark VALUES (%d, %lld, 0, 'the end')", ++next_id,
-	      (long long)(t0 + 11 * P));
+	execf(db, "INSERT INTO mark (id, t_ns, ticks, text) VALUES (%d, %lld, 0, 'the end')",
+	      ++next_id, (long long)(t0 + 11 * P));
 
 	struct ts_session sess;
 	char err[256];
