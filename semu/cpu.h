@@ -42,6 +42,7 @@ struct rv_cpu_env {
 	void (*sbi)(void *opaque, struct rv_cpu *cpu);
 };
 
+/* The hart keeps a copy of *env; it starts reset to M-mode at env->ram_base. */
 struct rv_cpu *rv_cpu_new(const struct rv_cpu_env *env);
 void rv_cpu_free(struct rv_cpu *cpu);
 

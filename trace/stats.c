@@ -71,12 +71,24 @@ const char *ts_format_name(uint8_t format)
 	return format < VIRTIO_SND_PCM_FMT_COUNT ? names[format] : "UNKNOWN";
 }
 
-struct ts_stream *ts_session_stream(struct ts_session *s, uint32_t stream_id)
+struct ts_stream *ts_session_stream(struct ts_session *s, uint32_t stream_id, int64_t t)
 {
-	for (size_t i = 0; i < s->nstreams; i++)
-		if (s->streams[i].stream_id == stream_id)
-			return &s->streams[i];
-	return NULL;
+	struct ts_stream *first = NULL;
+	for (size_t i = 0; i < s->nstreams; i++) {
+		struct ts_stream *x = &s->streams[i];
+		if (x->stream_id != stream_id)
+			continue;
+		if (t >= x->valid_from_ns && t < x->valid_to_ns)
+			return x;
+		if (!first)
+			first = x;
+	}
+	return first;
+}
+
+int ts_stream_owns(const struct ts_stream *x, int32_t sid, int64_t t)
+{
+	return sid == (int32_t)x->stream_id && t >= x->valid_from_ns && t < x->valid_to_ns;
 }
 
 void ts_session_free(struct ts_session *s)
@@ -318,7 +330,7 @@ static int stream_stats(const struct ts_session *sess, const struct ts_stream *s
 
 	for (size_t i = 0; i < sess->nsinkevs; i++) {
 		const struct ts_sinkev *e = &sess->sinkevs[i];
-		if (e->stream_id != (int32_t)s->stream_id)
+		if (!ts_stream_owns(s, e->stream_id, e->t_ns))
 			continue;
 		if (e->kind == TS_EV_UNDERRUN)
 			ss->underruns++;

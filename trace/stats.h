@@ -46,10 +46,15 @@ struct ts_mark {
 	char what[64]; /* e.g. "PCM_START OK (stream 0)", "underrun (stream 0)", "device reset" */
 };
 
+/* One stream under one parameter set. A stream re-configured with different parameters
+ * (format, channels, rate, period or buffer size) gets one entry per set, in order; the
+ * set applies to I/O arriving and runs starting in [valid_from_ns, valid_to_ns). */
 struct ts_stream {
 	uint32_t stream_id;
-	uint8_t direction; /* VIRTIO_SND_D_* */
-	uint8_t format;	   /* VIRTIO_SND_PCM_FMT_* */
+	uint32_t param_set;		    /* 0, 1, ... among the entries of this stream_id */
+	int64_t valid_from_ns, valid_to_ns; /* INT64_MIN / INT64_MAX when open-ended */
+	uint8_t direction;		    /* VIRTIO_SND_D_* */
+	uint8_t format;			    /* VIRTIO_SND_PCM_FMT_* */
 	uint8_t channels;
 	uint32_t rate_hz;
 	uint32_t frame_bytes, period_bytes, buffer_bytes;
@@ -166,8 +171,10 @@ void ts_stats_free(struct ts_stats *st);
 
 /* Session model helpers (the loader and tests build sessions with these). */
 void ts_session_free(struct ts_session *s);
-/* Finds a stream by id; NULL if absent. */
-struct ts_stream *ts_session_stream(struct ts_session *s, uint32_t stream_id);
+/* Finds the entry of stream_id whose parameter set applies at time t; NULL if absent. */
+struct ts_stream *ts_session_stream(struct ts_session *s, uint32_t stream_id, int64_t t);
+/* 1 if a sink event of stream `sid` at time t belongs to entry x. */
+int ts_stream_owns(const struct ts_stream *x, int32_t sid, int64_t t);
 
 /* Names for output: "PCM_SET_PARAMS", "OK", "S16", ... (never NULL). */
 const char *ts_code_name(uint32_t code);

@@ -153,88 +153,111 @@ static int load_session(struct loader *L)
 	return 0;
 }
 
-static struct ts_stream *add_stream(struct loader *L, uint32_t id, int direction)
+struct pset {
+	uint32_t id;
+	int dir;
+	uint8_t format, channels;
+	uint32_t rate_hz, frame_bytes, period_bytes, buffer_bytes;
+	int64_t t;
+};
+
+/* Adds parameter set p of its stream unless it equals the stream's current set; the
+ * current set then ends where p begins. */
+static int add_pset(struct loader *L, const struct pset *p)
 {
 	struct ts_session *s = L->s;
-	struct ts_stream *x = ts_session_stream(s, id);
-	if (x)
-		return x;
-	if (L->filter >= 0 && (uint32_t)L->filter != id)
-		return NULL;
+	size_t last = SIZE_MAX;
+	uint32_t nsets = 0;
+	for (size_t i = 0; i < s->nstreams; i++)
+		if (s->streams[i].stream_id == p->id) {
+			last = i;
+			nsets++;
+		}
+	if (last != SIZE_MAX) {
+		const struct ts_stream *x = &s->streams[last];
+		if (x->format == p->format && x->channels == p->channels &&
+		    x->rate_hz == p->rate_hz && x->frame_bytes == p->frame_bytes &&
+		    x->period_bytes == p->period_bytes && x->buffer_bytes == p->buffer_bytes)
+			return 0;
+	}
 	struct ts_stream *n = realloc(s->streams, (s->nstreams + 1) * sizeof(*n));
 	if (!n)
-		return NULL;
+		return oom(L);
 	s->streams = n;
-	x = &n[s->nstreams++];
-	memset(x, 0, sizeof(*x));
-	x->stream_id = id;
-	x->direction = (uint8_t)(direction < 0 ? 0xff : direction);
-	return x;
+	int64_t from = INT64_MIN;
+	if (last != SIZE_MAX) {
+		from = p->t > n[last].valid_from_ns ? p->t : n[last].valid_from_ns;
+		n[last].valid_to_ns = from;
+	}
+	n[s->nstreams++] = (struct ts_stream){
+	    .stream_id = p->id,
+	    .param_set = nsets,
+	    .valid_from_ns = from,
+	    .valid_to_ns = INT64_MAX,
+	    .direction = (uint8_t)(p->dir < 0 ? 0xff : p->dir),
+	    .format = p->format,
+	    .channels = p->channels,
+	    .rate_hz = p->rate_hz,
+	    .frame_bytes = p->frame_bytes,
+	    .period_bytes = p->period_bytes,
+	    .buffer_bytes = p->buffer_bytes,
+	    .has_params = 1,
+	};
+	return 0;
 }
 
-/* Streams: every stream with accepted parameters or I/O; parameters = the last accepted
- * SET_PARAMS (falling back to the last sink open). */
+/* Streams: every stream with accepted parameters (pcm_params: SET_PARAMS answered OK), one
+ * entry per distinct parameter set; a stream without any falls back to its sink opens. */
 static int load_streams(struct loader *L)
 {
-	sqlite3_stmt *st;
-	if (prep(L,
-		 "SELECT p.stream, c.direction, p.format, p.channels, p.rate_hz, p.frame_bytes,"
-		 " p.period_bytes, p.buffer_bytes FROM pcm_params p"
-		 " LEFT JOIN config_stream c ON c.stream_id = p.stream ORDER BY p.chain",
-		 &st))
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
-		int dir =
-		    sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 1);
-		if (L->filter >= 0 && (uint32_t)L->filter != id)
-			continue;
-		struct ts_stream *x = add_stream(L, id, dir);
-		if (!x) {
-			sqlite3_finalize(st);
-			return oom(L);
+	static const char *const sql[2] = {
+	    "SELECT p.stream, c.direction, p.format, p.channels, p.rate_hz, p.frame_bytes,"
+	    " p.period_bytes, p.buffer_bytes, p.t_ns FROM pcm_params p"
+	    " LEFT JOIN config_stream c ON c.stream_id = p.stream ORDER BY p.chain",
+	    "SELECT stream, direction, format, channels, rate_hz, frame_bytes, period_bytes,"
+	    " buffer_bytes, t_ns FROM sink_event WHERE kind = 1 ORDER BY id",
+	};
+	size_t from_params = 0;
+	for (int q = 0; q < 2; q++) {
+		sqlite3_stmt *st;
+		if (prep(L, sql[q], &st))
+			return -1;
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(st, 0);
+			if (id < 0 || id > UINT32_MAX || (L->filter >= 0 && L->filter != id))
+				continue;
+			if (q == 1) { /* sink opens only for streams without SET_PARAMS */
+				int seen = 0;
+				for (size_t i = 0; i < from_params; i++)
+					seen |= L->s->streams[i].stream_id == (uint32_t)id;
+				if (seen)
+					continue;
+			}
+			struct pset p = {
+			    .id = (uint32_t)id,
+			    .dir = sqlite3_column_type(st, 1) == SQLITE_NULL
+				       ? -1
+				       : sqlite3_column_int(st, 1),
+			    .format = (uint8_t)sqlite3_column_int(st, 2),
+			    .channels = (uint8_t)sqlite3_column_int(st, 3),
+			    .rate_hz = (uint32_t)sqlite3_column_int64(st, 4),
+			    .frame_bytes = (uint32_t)sqlite3_column_int64(st, 5),
+			    .period_bytes = (uint32_t)sqlite3_column_int64(st, 6),
+			    .buffer_bytes = (uint32_t)sqlite3_column_int64(st, 7),
+			    .t = col_t(st, 8),
+			};
+			if (add_pset(L, &p)) {
+				sqlite3_finalize(st);
+				return -1;
+			}
 		}
-		x->has_params = 1;
-		x->format = (uint8_t)sqlite3_column_int(st, 2);
-		x->channels = (uint8_t)sqlite3_column_int(st, 3);
-		x->rate_hz = (uint32_t)sqlite3_column_int64(st, 4);
-		x->frame_bytes = (uint32_t)sqlite3_column_int64(st, 5);
-		x->period_bytes = (uint32_t)sqlite3_column_int64(st, 6);
-		x->buffer_bytes = (uint32_t)sqlite3_column_int64(st, 7);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return fail(L, q ? "sink_event" : "pcm_params");
+		if (q == 0)
+			from_params = L->s->nstreams;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return fail(L, "pcm_params");
-
-	if (prep(L,
-		 "SELECT stream, direction, format, channels, rate_hz, frame_bytes, period_bytes,"
-		 " buffer_bytes FROM sink_event WHERE kind = 1 ORDER BY id",
-		 &st))
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
-		if (L->filter >= 0 && (uint32_t)L->filter != id)
-			continue;
-		struct ts_stream *x = ts_session_stream(L->s, id);
-		if (x && x->has_params)
-			continue;
-		x = add_stream(L, id, sqlite3_column_int(st, 1));
-		if (!x) {
-			sqlite3_finalize(st);
-			return oom(L);
-		}
-		x->has_params = 1;
-		x->format = (uint8_t)sqlite3_column_int(st, 2);
-		x->channels = (uint8_t)sqlite3_column_int(st, 3);
-		x->rate_hz = (uint32_t)sqlite3_column_int64(st, 4);
-		x->frame_bytes = (uint32_t)sqlite3_column_int64(st, 5);
-		x->period_bytes = (uint32_t)sqlite3_column_int64(st, 6);
-		x->buffer_bytes = (uint32_t)sqlite3_column_int64(st, 7);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return fail(L, "sink_event");
 	return 0;
 }
 
@@ -358,7 +381,7 @@ static int load_msgs(struct loader *L)
 		struct lmsg *lm = &v[i];
 		if (lm->sid < 0 || lm->sid > UINT32_MAX)
 			continue;
-		struct ts_stream *x = ts_session_stream(s, (uint32_t)lm->sid);
+		struct ts_stream *x = ts_session_stream(s, (uint32_t)lm->sid, lm->t_deq);
 		if (!x)
 			continue; /* never configured, or filtered out */
 		size_t idx = (size_t)(x - s->streams);
@@ -506,16 +529,18 @@ static int load_control(struct loader *L)
 			goto nomem;
 		if (!pcm_cmd || status != VIRTIO_SND_S_OK || target < 0)
 			continue;
-		struct ts_stream *x = ts_session_stream(s, (uint32_t)target);
-		if (!x)
-			continue;
-		int open_run = x->nruns && x->run_end[x->nruns - 1] < 0;
-		if (code == VIRTIO_SND_R_PCM_START && !open_run) {
-			if (add_run(x, &rcaps[x - s->streams], tdone))
+		if (code == VIRTIO_SND_R_PCM_START) {
+			struct ts_stream *x = ts_session_stream(s, (uint32_t)target, tdone);
+			if (x && !(x->nruns && x->run_end[x->nruns - 1] < 0) &&
+			    add_run(x, &rcaps[x - s->streams], tdone))
 				goto nomem;
-		} else if ((code == VIRTIO_SND_R_PCM_STOP || code == VIRTIO_SND_R_PCM_RELEASE) &&
-			   open_run) {
-			x->run_end[x->nruns - 1] = tdeq;
+		} else if (code == VIRTIO_SND_R_PCM_STOP || code == VIRTIO_SND_R_PCM_RELEASE) {
+			for (size_t i = 0; i < s->nstreams; i++) {
+				struct ts_stream *x = &s->streams[i];
+				if (x->stream_id == (uint32_t)target && x->nruns &&
+				    x->run_end[x->nruns - 1] < 0)
+					x->run_end[x->nruns - 1] = tdeq;
+			}
 		}
 	}
 	sqlite3_finalize(st);

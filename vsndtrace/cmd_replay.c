@@ -36,6 +36,7 @@ static void help(void)
 	       "  --tolerance-us N completion time tolerance (default 1000 us). Timing differences\n"
 	       "                   (completion times, latency_bytes) are reported apart and are\n"
 	       "                   not failures unless --strict-timing.\n"
+	       "  --strict-timing  timing differences beyond the tolerance fail too (exit 1).\n"
 	       "  --json           print the report as one JSON object (no wall-clock values).\n\n"
 	       "A progress line is shown on a terminal for sessions longer than 2 s.\n"
 	       "Exit status: 0 replayed (verified), 1 divergence, 2 usage error or a session that\n"

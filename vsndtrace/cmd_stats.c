@@ -80,7 +80,12 @@ static void print_table(const char *path, const struct ts_stats *st)
 	for (size_t i = 0; i < st->nstreams; i++) {
 		const struct ts_stream_stats *ss = &st->streams[i];
 		const struct ts_stream *m = ss->s;
-		printf("stream %u  %s", m->stream_id, dir_name(m->direction));
+		if (m->param_set ||
+		    (i + 1 < st->nstreams && st->streams[i + 1].s->stream_id == m->stream_id))
+			printf("stream %u  [parameter set %u]  %s", m->stream_id, m->param_set,
+			       dir_name(m->direction));
+		else
+			printf("stream %u  %s", m->stream_id, dir_name(m->direction));
 		if (m->has_params)
 			printf(" %s %u Hz %u ch, period %u B (%.3f ms), buffer %u B\n",
 			       ts_format_name(m->format), m->rate_hz, m->channels, m->period_bytes,
@@ -107,7 +112,7 @@ static void print_table(const char *path, const struct ts_stats *st)
 		       ss->xruns, ss->errors, ss->nstalls);
 		for (size_t k = 0; k < s->nsinkevs; k++) {
 			const struct ts_sinkev *e = &s->sinkevs[k];
-			if (e->stream_id != (int32_t)m->stream_id)
+			if (!ts_stream_owns(m, e->stream_id, e->t_ns))
 				continue;
 			printf("    %-8s at %.6f s %s\n",
 			       e->kind == TS_EV_UNDERRUN ? "underrun"
@@ -190,13 +195,14 @@ static void print_json(const char *path, const struct ts_stats *st)
 	for (size_t i = 0; i < st->nstreams; i++) {
 		const struct ts_stream_stats *ss = &st->streams[i];
 		const struct ts_stream *m = ss->s;
-		fprintf(f,
-			"%s{\"stream_id\":%u,\"direction\":\"%s\",\"configured\":%s,"
-			"\"format\":\"%s\",\"rate_hz\":%u,\"channels\":%u,\"frame_bytes\":%u,"
-			"\"period_bytes\":%u,\"buffer_bytes\":%u,\"period_ns\":",
-			i ? "," : "", m->stream_id, dir_name(m->direction),
-			m->has_params ? "true" : "false", ts_format_name(m->format), m->rate_hz,
-			m->channels, m->frame_bytes, m->period_bytes, m->buffer_bytes);
+		fprintf(
+		    f,
+		    "%s{\"stream_id\":%u,\"param_set\":%u,\"direction\":\"%s\",\"configured\":%s,"
+		    "\"format\":\"%s\",\"rate_hz\":%u,\"channels\":%u,\"frame_bytes\":%u,"
+		    "\"period_bytes\":%u,\"buffer_bytes\":%u,\"period_ns\":",
+		    i ? "," : "", m->stream_id, m->param_set, dir_name(m->direction),
+		    m->has_params ? "true" : "false", ts_format_name(m->format), m->rate_hz,
+		    m->channels, m->frame_bytes, m->period_bytes, m->buffer_bytes);
 		cli_json_num(f, ss->period_ns);
 		fprintf(f, ",\"frames\":%" PRIu64 ",\"pcm_bytes\":%" PRIu64 ",\"nominal_s\":",
 			ss->frames, m->pcm_bytes);
@@ -235,7 +241,7 @@ static void print_json(const char *path, const struct ts_stats *st)
 		int first = 1;
 		for (size_t k = 0; k < s->nsinkevs; k++) {
 			const struct ts_sinkev *e = &s->sinkevs[k];
-			if (e->stream_id != (int32_t)m->stream_id)
+			if (!ts_stream_owns(m, e->stream_id, e->t_ns))
 				continue;
 			fprintf(
 			    f, "%s{\"kind\":\"%s\",\"t_ns\":%" PRId64 ",\"t_s\":", first ? "" : ",",
@@ -270,13 +276,13 @@ static void print_json(const char *path, const struct ts_stats *st)
 
 static void print_csv(const struct ts_stats *st)
 {
-	printf("stream,seq,chain,t_ns,interval_ns,fill,frames,latency_ns\n");
+	printf("stream,param_set,seq,chain,t_ns,interval_ns,fill,frames,latency_ns\n");
 	for (size_t i = 0; i < st->nstreams; i++) {
 		const struct ts_stream_stats *ss = &st->streams[i];
 		for (size_t k = 0; k < ss->npoints; k++) {
 			const struct ts_point *p = &ss->points[k];
-			printf("%u,%" PRIu64 ",%" PRIu64 ",%" PRId64 ",", ss->s->stream_id, p->seq,
-			       p->chain, p->t_ns);
+			printf("%u,%u,%" PRIu64 ",%" PRIu64 ",%" PRId64 ",", ss->s->stream_id,
+			       ss->s->param_set, p->seq, p->chain, p->t_ns);
 			if (p->interval_ns >= 0)
 				printf("%" PRId64, p->interval_ns);
 			printf(",%u,%" PRIu64 ",%" PRId64 "\n", p->fill, p->frames, p->latency_ns);

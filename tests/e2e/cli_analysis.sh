@@ -115,13 +115,16 @@ check(inc["recorder"]["events"] > 0, "incomplete: events counted from rows")
 
 # --- CSV ---------------------------------------------------------------------------------
 rows = open(T + "/stats.csv").read().splitlines()
-check(rows[0] == "stream,seq,chain,t_ns,interval_ns,fill,frames,latency_ns", "csv header")
+check(rows[0] == "stream,param_set,seq,chain,t_ns,interval_ns,fill,frames,latency_ns",
+      "csv header")
 body = [r.split(",") for r in rows[1:]]
 check(len(body) == truth["periods"], "csv rows %d" % len(body))
-ivs = sorted(int(r[4]) for r in body if r[4] != "")
+check(all(r[0] == "0" and r[1] == "0" for r in body), "csv stream and set")
+check([int(r[2]) for r in body] == list(range(len(body))), "csv seq")
+ivs = sorted(int(r[5]) for r in body if r[5] != "")
 check(len(ivs) == truth["periods"] - 1 and ivs[-1] == truth["max"], "csv intervals")
-check(all(int(body[i][3]) < int(body[i + 1][3]) for i in range(len(body) - 1)), "csv time order")
-check(int(body[-1][6]) == truth["frames"], "csv cumulative frames")
+check(all(int(body[i][4]) < int(body[i + 1][4]) for i in range(len(body) - 1)), "csv time order")
+check(int(body[-1][7]) == truth["frames"], "csv cumulative frames")
 
 # --- WAV equals the recorded PCM ---------------------------------------------------------
 db = sqlite3.connect(T + "/s.db")

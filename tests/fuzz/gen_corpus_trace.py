@@ -114,9 +114,7 @@ SQL = {
 
 
 def main():
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
-    os.makedirs(OUT)
+    os.makedirs(OUT, exist_ok=True)  # inputs found by fuzzing (found_*) are kept
     tmp = tempfile.mkdtemp()
     try:
         for name in BASE:

@@ -67,6 +67,17 @@ TEST_BEGIN
 	CHECK(16, a3, 0xb3ff)
 	csrw medeleg, zero
 #endif
+	/* sie is mie restricted to the delegated bits */
+	li a1, 0x222
+	csrw mideleg, a1
+	li a1, 0xaaa
+	csrw mie, a1
+	csrr a3, sie
+	CHECK(50, a3, 0x222)
+	csrw mideleg, zero
+	csrr a3, sie
+	CHECK(51, a3, 0)
+	csrw mie, zero
 	/* mstatus: MPP=2 is not kept; sstatus is a view */
 	li a1, MSTATUS_MPP
 	csrc mstatus, a1

@@ -74,6 +74,12 @@ TEST_BEGIN
 	CHECK(32, a3, 0x44332211)
 	lh a3, -1(s1)
 	CHECK(33, a3, 0x3322)
+	li a1, 0x80
+	sb a1, 0(s1)
+	lh a3, -1(s1)              /* sign extension on the split path */
+	CHECK(34, a3, 0xffff8022)
+	lb a3, 0(s1)
+	CHECK(35, a3, 0xffffff80)
 
 	/* access faults: loads/stores outside RAM and devices */
 	USE_TRAP_RECORD
@@ -109,6 +115,6 @@ TEST_END
 	.balign 4096
 buf:	.space 64
 	.balign 4096
-	.space 4092
-page_end:
+	.space 4096
+page_end:			/* a page boundary */
 	.space 64

@@ -29,6 +29,9 @@ TEST_BEGIN
 	GOTO_MODE(1, in_s)
 in_s:
 	CLEAR_TRAP
+	rdtime a3                 /* mcounteren = 0: illegal in S */
+	CHECK(50, s10, 2)
+	CLEAR_TRAP
 	ecall                     /* a7 != magic: recorded and skipped, stays in S */
 	li t5, 9
 	li gp, 4

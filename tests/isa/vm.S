@@ -112,7 +112,7 @@ TEST_BEGIN
 	FAULT_IS(14, 13, 0x80000000)
 	U_RUN(U_LOAD, 0x40400000, 0)             /* misaligned superpage */
 	FAULT_IS(15, 13, 0x40400000)
-	la t0, data_word
+	la t0, data_word + 4        /* an offset inside the superpage's 4 KiB page too */
 	li t1, 0x80000000
 	sub t0, t0, t1
 	li t1, 0x40800000
@@ -127,7 +127,7 @@ TEST_BEGIN
 	csrw mepc, t0
 	CLEAR_TRAP
 	mret
-1:	CHECK(16, a3, 0x600dda7a)
+1:	CHECK(16, a3, 0xfeedf00d)
 	/* misaligned load across into the (readable) code page works */
 	U_RUN(U_LOAD, UVA + 0xffe, 0)
 	CHECK(17, s10, -1)
@@ -306,4 +306,4 @@ spage:	.word 0x44444444
 	.balign 4096
 xpage:	.word 0x55555555
 	.balign 4096
-data_word: .word 0x600dda7a
+data_word: .word 0x600dda7a, 0xfeedf00d

@@ -469,3 +469,48 @@ Test(replay, bad_sink_spec)
 	cr_expect(strstr(err, "nosuchsink") != NULL, "%s", err);
 	rm_db(path);
 }
+
+Test(replay, device_never_completes_is_reported_not_hung)
+{
+	char path[256];
+	db_path(path, sizeof(path), "never");
+	record(path, "play-u8");
+	/* The recording now says an event buffer came back; the device has no event to send. */
+	int64_t end = sql_int(path, "SELECT e.id FROM chain_end e JOIN chain c ON c.id = e.chain"
+				    " WHERE c.queue = 1 AND e.outcome = 1 ORDER BY e.id LIMIT 1");
+	char sql[256];
+	snprintf(sql, sizeof(sql), "UPDATE chain_end SET outcome = 0, used_len = 8 WHERE id = %lld",
+		 (long long)end);
+	sql_exec(path, sql);
+	struct vt_replay_opts o;
+	verify_opts(&o);
+	o.wait_timeout_ms = 200;
+	struct vt_replay_report rep;
+	cr_assert_eq(replay(path, &o, &rep, NULL), 0);
+	cr_assert(vt_replay_failed(&rep, &o));
+	cr_expect_str_eq(rep.first.field, "completions");
+	cr_expect_eq(rep.first.queue, VSND_VQ_EVENT);
+	cr_expect(strstr(rep.first.what, "never completed") != NULL, "%s", rep.first.what);
+	rm_db(path);
+}
+
+Test(replay, device_reading_unrecorded_bytes_diverges)
+{
+	char path[256];
+	db_path(path, sizeof(path), "unrec");
+	record(path, "play-s16");
+	/* A TX chain recorded as longer than the bytes stored for it: the device reads (and
+	 * plays) bytes the recording does not have. */
+	int64_t ch = sql_int(path, "SELECT id FROM chain WHERE queue = 2 ORDER BY id LIMIT 1 OFFSET 2");
+	char sql[256];
+	snprintf(sql, sizeof(sql), "UPDATE chain SET rlen = rlen + 64 WHERE id = %lld", (long long)ch);
+	sql_exec(path, sql);
+	struct vt_replay_opts o;
+	verify_opts(&o);
+	struct vt_replay_report rep;
+	cr_assert_eq(replay(path, &o, &rep, NULL), 0);
+	cr_assert(vt_replay_failed(&rep, &o));
+	cr_expect_str_eq(rep.first.field, "read");
+	cr_expect_eq(rep.first.event_id, (uint64_t)ch);
+	rm_db(path);
+}

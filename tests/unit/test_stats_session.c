@@ -48,7 +48,9 @@ static void build(struct ts_session *sess, int n, int64_t *T)
 				.frame_bytes = 4,
 				.period_bytes = 1920,
 				.buffer_bytes = 15360,
-				.has_params = 1};
+				.has_params = 1,
+				.valid_from_ns = INT64_MIN,
+				.valid_to_ns = INT64_MAX};
 	size_t cap = (size_t)n + 16;
 	s->msgs = calloc(cap, sizeof(*s->msgs));
 	int64_t start = 1000000000;
@@ -163,8 +165,12 @@ Test(stats_session, pause_resume_pooled_fit_ignores_the_pause)
 	sess.streams = calloc(1, sizeof(*sess.streams));
 	sess.nstreams = 1;
 	struct ts_stream *s = &sess.streams[0];
-	*s = (struct ts_stream){
-	    .rate_hz = 48000, .frame_bytes = 4, .period_bytes = 1920, .has_params = 1};
+	*s = (struct ts_stream){.rate_hz = 48000,
+				.frame_bytes = 4,
+				.period_bytes = 1920,
+				.has_params = 1,
+				.valid_from_ns = INT64_MIN,
+				.valid_to_ns = INT64_MAX};
 	s->msgs = calloc(200, sizeof(*s->msgs));
 	s->run_start = malloc(2 * sizeof(int64_t));
 	s->run_end = malloc(2 * sizeof(int64_t));
