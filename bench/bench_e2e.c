@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "replay/synth.h"
+#include "trace/recorder.h"
 
 #define MAX_OUT (1u << 20) /* captured stderr kept per child run */
 
@@ -351,34 +352,101 @@ static void rm_db(const char *path)
 	unlink(side);
 }
 
+static double self_cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
+}
+
+/* The recorder's fixed costs, in a child process so its memory is its own: CPU of
+ * vt_recorder_open (schema, session row, ring allocated and touched), of an idle second
+ * (the writer thread's polling) and of vt_recorder_close on an empty session. */
+static void recorder_fixed_costs(const struct paths *p)
+{
+	char db[256];
+	path_in(db, sizeof(db), p, "recorder_fixed.db");
+	rm_db(db);
+	int pf[2];
+	if (pipe(pf))
+		die("pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		double v[3];
+		struct vt_recorder *r;
+		char err[256];
+		double c0 = self_cpu_s();
+		if (vt_recorder_open(db, NULL, &r, err, sizeof(err)))
+			_exit(1);
+		double c1 = self_cpu_s();
+		sleep(2);
+		double c2 = self_cpu_s();
+		vt_recorder_close(r);
+		double c3 = self_cpu_s();
+		v[0] = c1 - c0, v[1] = (c2 - c1) / 2, v[2] = c3 - c2;
+		_exit(write(pf[1], v, sizeof(v)) == (ssize_t)sizeof(v) ? 0 : 1);
+	}
+	close(pf[1]);
+	double v[3];
+	ssize_t k = read(pf[0], v, sizeof(v));
+	close(pf[0]);
+	int st;
+	struct rusage ru;
+	while (wait4(pid, &st, 0, &ru) < 0)
+		if (errno != EINTR)
+			die("wait4: %s", strerror(errno));
+	if (k != (ssize_t)sizeof(v) || !WIFEXITED(st) || WEXITSTATUS(st))
+		die("recorder fixed-cost child failed");
+	fig("recorder_open_cpu", v[0] * 1e3, "ms", 1);
+	fig("recorder_idle_cpu", v[1] * 1e3, "ms/s", 2);
+	fig("recorder_close_cpu", v[2] * 1e3, "ms", 1);
+	fig("recorder_empty_rss", (double)ru.ru_maxrss / 1024.0, "MiB", 1);
+	rm_db(db);
+}
+
 #define PLAY_SECONDS 6.0
 #define RECORD_PAIRS 4
+#define MAX_PAIRS 8
 
-static void cmd_record(const struct paths *p)
+/* The same guest playback of `seconds` of audio, alternately without and with --trace,
+ * `pairs` times; figures named record_<label>_... (label "" gives record_...). */
+static void record_cost(const struct paths *p, double seconds, int pairs, const char *label)
 {
 	static struct run r;
-	char wav[256], arc[256], initrd[256], db[256], out[256];
-	path_in(wav, sizeof(wav), p, "play6s.wav");
-	path_in(arc, sizeof(arc), p, "play6s.audio.cpio");
-	path_in(initrd, sizeof(initrd), p, "play6s.cpio");
+	char wav[256], arc[256], initrd[256], db[256], out[256], base[64], name[128];
+	snprintf(base, sizeof(base), "play_%gs", seconds);
+	snprintf(name, sizeof(name), "%s.wav", base);
+	path_in(wav, sizeof(wav), p, name);
+	snprintf(name, sizeof(name), "%s.audio.cpio", base);
+	path_in(arc, sizeof(arc), p, name);
+	snprintf(name, sizeof(name), "%s.cpio", base);
+	path_in(initrd, sizeof(initrd), p, name);
 	path_in(db, sizeof(db), p, "record_cost.db");
 	path_in(out, sizeof(out), p, "record_cost.console");
-	write_wav(wav, PLAY_SECONDS, 48000, 2);
+	write_wav(wav, seconds, 48000, 2);
 	char entry[300];
 	snprintf(entry, sizeof(entry), "/audio.wav=%s", wav);
 	char *mk[] = {(char *)p->mkcpio, "-o", arc, "-m", "0644", entry, NULL};
 	run_child(mk, NULL, &r);
 	need_ok(&r, "mkcpio");
 	cat_files(initrd, p->initrd, arc);
+	unlink(arc);
+	unlink(wav);
 
+	char tmo[32];
+	snprintf(tmo, sizeof(tmo), "%.0f", seconds * 1.5 + 60);
 	const char *append = "console=ttyS0 vsnd_mode=play vsnd_period=1024 vsnd_periods=4";
-	double cpu[2][RECORD_PAIRS], wall[2][RECORD_PAIRS], ratio[RECORD_PAIRS];
+	double cpu[2][MAX_PAIRS], wall[2][MAX_PAIRS], ratio[MAX_PAIRS];
 	long rss[2] = {0, 0};
 	long long chains = 0;
-	for (int i = 0; i < RECORD_PAIRS; i++) {
+	if (pairs > MAX_PAIRS)
+		pairs = MAX_PAIRS;
+	for (int i = 0; i < pairs; i++) {
 		for (int j = 0; j < 2; j++) {
 			int traced = (i + j) % 2; /* alternate which goes first: cancels drift */
-			char *argv[16];
+			char *argv[20];
 			int k = 0;
 			argv[k++] = (char *)p->semu;
 			argv[k++] = "-k";
@@ -390,7 +458,11 @@ static void cmd_record(const struct paths *p)
 			argv[k++] = "--snd-sink";
 			argv[k++] = "null";
 			argv[k++] = "--max-seconds";
-			argv[k++] = "60";
+			argv[k++] = tmo;
+			if (seconds > 20) { /* the audio is in guest RAM twice while it unpacks */
+				argv[k++] = "-m";
+				argv[k++] = "512";
+			}
 			if (traced) {
 				rm_db(db);
 				argv[k++] = "--trace";
@@ -410,17 +482,28 @@ static void cmd_record(const struct paths *p)
 		}
 		ratio[i] = 100.0 * (cpu[1][i] - cpu[0][i]) / cpu[0][i];
 	}
-	double c0 = fig_rep("record_session_cpu_plain", cpu[0], RECORD_PAIRS, "s", 3);
-	double c1 = fig_rep("record_session_cpu_traced", cpu[1], RECORD_PAIRS, "s", 3);
-	fig_rep("record_session_wall_traced", wall[1], RECORD_PAIRS, "s", 2);
-	fig_rep("record_cpu_overhead", ratio, RECORD_PAIRS, "%", 2);
-	fig("record_cpu_overhead_of_medians", 100.0 * (c1 - c0) / c0, "%", 2);
-	fig("record_session_chains", (double)chains, "chains", 0);
+	char pre[64];
+	snprintf(pre, sizeof(pre), "record%s%s", *label ? "_" : "", label);
+#define NM(suffix) (snprintf(name, sizeof(name), "%s_%s", pre, suffix), name)
+	double c0 = fig_rep(NM("session_cpu_plain"), cpu[0], pairs, "s", 3);
+	double c1 = fig_rep(NM("session_cpu_traced"), cpu[1], pairs, "s", 3);
+	fig_rep(NM("session_wall_traced"), wall[1], pairs, "s", 2);
+	fig_rep(NM("cpu_overhead"), ratio, pairs, "%", 2);
+	fig(NM("cpu_overhead_of_medians"), 100.0 * (c1 - c0) / c0, "%", 2);
+	fig(NM("session_chains"), (double)chains, "chains", 0);
 	if (chains > 0)
-		fig("record_cpu_per_chain", (c1 - c0) * 1e9 / (double)chains, "ns", 0);
-	fig("record_rss_plain", (double)rss[0] / 1024.0, "MiB", 1);
-	fig("record_rss_traced", (double)rss[1] / 1024.0, "MiB", 1);
+		fig(NM("cpu_per_chain"), (c1 - c0) * 1e9 / (double)chains, "ns", 0);
+	fig(NM("rss_plain"), (double)rss[0] / 1024.0, "MiB", 1);
+	fig(NM("rss_traced"), (double)rss[1] / 1024.0, "MiB", 1);
+#undef NM
 	rm_db(db);
+	unlink(initrd);
+}
+
+static void cmd_record(const struct paths *p)
+{
+	record_cost(p, PLAY_SECONDS, RECORD_PAIRS, "");
+	recorder_fixed_costs(p);
 }
 
 /* ---- sessions: replay speed and memory, 1 vs 10 minutes ------------------------------- */
@@ -507,6 +590,8 @@ static void measure_session(const struct paths *p, const char *db, const char *l
 	snprintf(name, sizeof(name), "stats_%s_rss", label);
 	fig(name, rss, "MiB", 1);
 	f->chains = db_count(db, "SELECT count(*) FROM chain");
+	snprintf(name, sizeof(name), "session_%s_length", label);
+	fig(name, f->session_s, "s", 1);
 	struct stat st;
 	if (stat(db, &st) == 0) {
 		snprintf(name, sizeof(name), "session_%s_db_size", label);
@@ -538,6 +623,9 @@ static void cmd_memory(const struct paths *p)
 	measure_session(p, db1, "synth_1min", &a);
 	measure_session(p, db10, "synth_10min", &b);
 	compare(&a, &b);
+	if (a.session_s < 57 || b.session_s < 570)
+		fprintf(stderr, "bench_e2e: warning: the synthetic sessions last %.0f s and %.0f s, not "
+			"60 s and 600 s (vt_synth_record_long fell short)\n", a.session_s, b.session_s);
 	char m1[256];
 	path_in(m1, sizeof(m1), p, "stats_1m.db"); /* bench-stats' one-million-event session */
 	if (access(m1, R_OK) == 0) {
@@ -583,6 +671,7 @@ static void cmd_long(const struct paths *p)
 	path_in(db10, sizeof(db10), p, "real_10min.db");
 	real_session(p, db1, 60.0, "real_1min");
 	real_session(p, db10, 600.0, "real_10min");
+	record_cost(p, 60.0, 1, "1min");
 	struct sess_fig a, b;
 	measure_session(p, db1, "real_1min", &a);
 	measure_session(p, db10, "real_10min", &b);

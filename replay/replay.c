@@ -16,6 +16,8 @@
 
 /* Events are loaded this far ahead of the clock (see replay.h). */
 #define RP_HORIZON_NS 1000000000ull
+/* Latest time the clock is ever set to (2^62 ns, about 146 years). */
+#define RP_T_MAX (1ull << 62)
 /* Clock slices when pacing to real time. */
 #define RP_SLICE_NS 10000000ull
 
@@ -164,6 +166,10 @@ static int load_one(struct replay *rp, char *err, size_t errlen)
 		return rc;
 	}
 	rp->rep->events++;
+	/* A damaged time must not bring the virtual clock near VSND_CLOCK_NEVER (waiters with
+	 * no deadline would count as due). */
+	if (ev.t_ns > RP_T_MAX)
+		ev.t_ns = RP_T_MAX;
 	if (ev.t_ns > rp->loaded_t)
 		rp->loaded_t = ev.t_ns;
 	pthread_mutex_lock(&rp->mu);
@@ -357,7 +363,7 @@ static int advance(struct replay *rp, uint64_t t, uint64_t ticks, struct pacer *
 	if (t <= rp->now)
 		return 0;
 	if (rp->o.speed > 0) {
-		while (rp->now + RP_SLICE_NS < t)
+		while (t - rp->now > RP_SLICE_NS)
 			set_clock(rp, rp->now + RP_SLICE_NS, 0, pc);
 	}
 	set_clock(rp, t, ticks, pc);
@@ -393,12 +399,10 @@ static void before_input(struct replay *rp, const struct rp_step *st, bool *time
 			rp->act_count[short_q] = rp->rec_count[short_q];
 			continue;
 		}
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t wait = deadline - now < 50000000ull ? deadline - now : 50000000ull;
-		uint64_t ns = (uint64_t)ts.tv_nsec + wait;
-		ts.tv_sec += (time_t)(ns / 1000000000ull);
-		ts.tv_nsec = (long)(ns % 1000000000ull);
+		/* rp->cv measures CLOCK_MONOTONIC (vsnd_cond_init), like real_ns(). */
+		uint64_t until = now + (deadline - now < 50000000ull ? deadline - now : 50000000ull);
+		struct timespec ts = { .tv_sec = (time_t)(until / 1000000000ull),
+				       .tv_nsec = (long)(until % 1000000000ull) };
 		pthread_cond_timedwait(&rp->cv, &rp->mu, &ts);
 	}
 	pthread_mutex_unlock(&rp->mu);
@@ -581,6 +585,8 @@ int vt_replay_run_reader(struct vt_reader *r, const struct vt_replay_opts *opts,
 	rp->t0 = rp->s->start_ns;
 	if (rp->s->nevents && rp->s->first_t_ns < rp->t0)
 		rp->t0 = rp->s->first_t_ns;
+	if (rp->t0 > RP_T_MAX)
+		rp->t0 = RP_T_MAX;
 	rp->now = rp->t0;
 	rep->session_ns = rp->s->last_t_ns > rp->t0 ? rp->s->last_t_ns - rp->t0 : 0;
 	pthread_mutex_init(&rp->mu, NULL);
@@ -648,6 +654,8 @@ int vt_replay_run_reader(struct vt_reader *r, const struct vt_replay_opts *opts,
 	if (!rc && !stopped(rp)) {
 		/* Everything recorded happened by the last event: let the device get there. */
 		uint64_t last = rp->loaded_t > rp->s->last_t_ns ? rp->loaded_t : rp->s->last_t_ns;
+		if (last > RP_T_MAX)
+			last = RP_T_MAX;
 		advance(rp, last, 0, &pc);
 		struct rp_step end = { .id = 0, .t_ns = last };
 		before_input(rp, &end, &timed_out);

@@ -38,6 +38,8 @@ void rp_segv_free(struct rp_segv *sv)
 
 int rp_bfifo_push(struct rp_bfifo *f, const void *p, size_t n)
 {
+	if (!n)
+		return 0;
 	if (f->start && f->start + f->len + n > f->cap) {
 		memmove(f->b, f->b + f->start, f->len);
 		f->start = 0;

@@ -261,7 +261,8 @@ void rp_tap_compare(struct rp_tap *t, bool at_end)
 {
 	struct replay *rp = t->rp;
 	size_t n = t->exp.len < t->act.len ? t->exp.len : t->act.len;
-	const uint8_t *e = t->exp.b + t->exp.start, *a = t->act.b + t->act.start;
+	const uint8_t *e = n ? t->exp.b + t->exp.start : NULL;
+	const uint8_t *a = n ? t->act.b + t->act.start : NULL;
 	if (n && memcmp(e, a, n)) {
 		size_t i = 0;
 		while (e[i] == a[i])

@@ -4,22 +4,29 @@
 set -u
 BUILD=${BUILD:-build}
 pass=0; fail=0; failed=()
-run() { # name, command...
-	local name=$1; shift
+# A hung test must not hang CI: every suite runs under a time limit (seconds).
+UNIT_LIMIT=${UNIT_LIMIT:-300}
+SCRIPT_LIMIT=${SCRIPT_LIMIT:-1200}
+run() { # name, limit, command...
+	local name=$1 limit=$2; shift 2
 	echo "=== $name"
-	if "$@"; then pass=$((pass+1)); else fail=$((fail+1)); failed+=("$name"); fi
+	timeout -k 10 "$limit" "$@"
+	local rc=$?
+	if [ "$rc" = 0 ]; then pass=$((pass+1)); else
+		[ "$rc" = 124 ] && echo "TIMEOUT: $name did not finish in $limit s"
+		fail=$((fail+1)); failed+=("$name"); fi
 }
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
-	run "$(basename "$t")" "$t" --jobs 1
+	run "$(basename "$t")" "$UNIT_LIMIT" "$t" --jobs 1
 done
 for s in tests/*/run.sh; do
 	[ -x "$s" ] || continue
-	run "$s" "$s"
+	run "$s" "$SCRIPT_LIMIT" "$s"
 done
 for s in tests/e2e/*.sh; do
 	[ -x "$s" ] || continue
-	run "$s" "$s"
+	run "$s" "$SCRIPT_LIMIT" "$s"
 done
 echo
 for f in "${failed[@]+"${failed[@]}"}"; do echo "FAILED: $f"; done

@@ -71,6 +71,17 @@ void stm_jitter(const int64_t *v, size_t n, int64_t nominal, struct stm_jitter *
 	out->mean_err = (double)(se / n);
 }
 
+static double slope_se(long double sxx, long double sxy, long double syy, long double slope,
+		       long dof)
+{
+	if (dof <= 0 || sxx <= 0)
+		return NAN;
+	long double ssres = syy - slope * sxy;
+	if (ssres < 0)
+		ssres = 0; /* rounding on an exact line */
+	return (double)sqrtl(ssres / dof / sxx);
+}
+
 int stm_linfit(const int64_t *x, const int64_t *y, size_t n, struct stm_fit *out)
 {
 	*out = (struct stm_fit){0};
@@ -98,6 +109,7 @@ int stm_linfit(const int64_t *x, const int64_t *y, size_t n, struct stm_fit *out
 	out->slope = (double)slope;
 	out->intercept = (double)(((long double)y[0] + my) - slope * ((long double)x[0] + mx));
 	out->r2 = syy == 0 ? 1.0 : (double)((sxy * sxy) / (sxx * syy));
+	out->slope_se = slope_se(sxx, sxy, syy, slope, (long)n - 2);
 	return 0;
 }
 
@@ -108,10 +120,13 @@ int stm_linfit_groups(const int64_t *x, const int64_t *y, const size_t *starts, 
 	long double sxx = 0, sxy = 0, syy = 0, first_mx = 0, first_my = 0;
 	int64_t x0 = 0, y0 = 0;
 	int have_first = 0;
+	size_t npts = 0, nused = 0;
 	for (size_t g = 0; g < ngroups; g++) {
 		size_t a = starts[g], b = starts[g + 1];
 		if (b <= a)
 			continue;
+		npts += b - a;
+		nused++;
 		long double mx = 0, my = 0;
 		for (size_t i = a; i < b; i++) {
 			mx += (long double)(x[i] - x[a]);
@@ -141,6 +156,7 @@ int stm_linfit_groups(const int64_t *x, const int64_t *y, const size_t *starts, 
 	out->intercept =
 	    (double)(((long double)y0 + first_my) - slope * ((long double)x0 + first_mx));
 	out->r2 = syy == 0 ? 1.0 : (double)((sxy * sxy) / (sxx * syy));
+	out->slope_se = slope_se(sxx, sxy, syy, slope, (long)npts - (long)nused - 1);
 	return 0;
 }
 

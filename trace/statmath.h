@@ -38,6 +38,9 @@ void stm_jitter(const int64_t *v, size_t n, int64_t nominal, struct stm_jitter *
 struct stm_fit {
 	double slope, intercept;
 	double r2; /* coefficient of determination; 1 when y is exactly linear */
+	/* standard error of the slope: sqrt(SSres / dof / Sxx) with dof = points - intercepts
+	 * - 1; NAN when dof <= 0 */
+	double slope_se;
 };
 int stm_linfit(const int64_t *x, const int64_t *y, size_t n, struct stm_fit *out);
 

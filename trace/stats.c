@@ -3,6 +3,7 @@
 #include "trace/stats.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +154,9 @@ static int add_stall(struct ts_stream_stats *ss, const struct ts_session *sess, 
 	memset(st, 0, sizeof(*st));
 	st->start_ns = a;
 	st->end_ns = b;
-	int64_t t = a + (int64_t)(2 * period_ns), best_t = INT64_MIN;
+	/* times are at most 2^62 (loader); the bound keeps the sum in range */
+	double two = 2 * period_ns < 4e18 ? 2 * period_ns : 4e18;
+	int64_t t = a + (int64_t)two, best_t = INT64_MIN;
 	long m = last_mark_at(sess, t);
 	snprintf(st->after, sizeof(st->after), "session start");
 	if (m >= 0) {
@@ -304,6 +307,7 @@ static int stream_stats(const struct ts_session *sess, const struct ts_stream *s
 		ss->eff_rate_hz = fit.slope * 1e9;
 		ss->drift_ppm = stm_drift_ppm(ss->eff_rate_hz, s->rate_hz);
 		ss->fit_r2 = fit.r2;
+		ss->drift_se_ppm = s->rate_hz ? fit.slope_se * 1e9 / s->rate_hz * 1e6 : NAN;
 	}
 	stm_jitter(iv, niv, (int64_t)(ss->period_ns + 0.5), &ss->jitter);
 	stm_summarize(iv, niv, &ss->interval);

@@ -129,8 +129,9 @@ struct ts_stream_stats {
 	double period_ns;	  /* nominal: period_bytes / frame_bytes / rate */
 	uint64_t frames;	  /* frames of messages completed while RUNNING */
 	double nominal_s, wall_s; /* frames / rate; sum over runs of (last completion - START) */
-	double eff_rate_hz, drift_ppm,
-	    fit_r2; /* pooled per-run least squares of frames over time */
+	/* pooled per-run least squares of frames over time: rate, drift, fit quality and the
+	 * standard error of the drift (NAN with too few points) */
+	double eff_rate_hz, drift_ppm, fit_r2, drift_se_ppm;
 	int have_fit;
 	struct stm_summary interval;   /* completion intervals within a run */
 	struct stm_jitter jitter;      /* intervals against period_ns */

@@ -6,18 +6,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Design (the public semu's model, made deterministic):
+/* Design (the public semu's model, made deterministic, with a producer/consumer split):
  * - vsnd_dev_submit() (the vCPU thread) checks an I/O message and appends it to its
  *   stream's queue; it never touches PCM bytes.
- * - One TX thread serves every output stream and one RX thread every input stream. A
- *   thread sleeps on its condition variable through clock->ops->wait_until() until the
- *   earliest period boundary of its streams (ties: lowest stream id) or until kicked.
+ * - One TX thread (the producer) serves every output stream and one RX thread every input
+ *   stream. A thread sleeps on its condition variable through clock->ops->wait_until()
+ *   until the earliest period boundary of its streams (ties: lowest stream id) or until
+ *   kicked. Boundaries are base_ns + frames / rate: exact, drift-free, driven by the clock.
+ * - Each output stream has a sink consumer thread (struct snd_consumer): one per stream, not
+ *   one per device, so that a sink which blocks (ALSA) never holds up another stream's sink.
+ *   It sleeps on its own condition variable and is woken once per period.
  * - TX at a boundary: the message that was playing is complete (status, latency_bytes,
  *   used.len 8), and the next one starts: its bytes are read from the chain NOW (the guest
- *   may refill a re-queued buffer after submitting it, facts 4.8.4) and handed to the sink.
+ *   may refill a re-queued buffer after submitting it, facts 4.8.4) into the stream's
+ *   one-period slot, and the consumer is signalled; it calls the sink's write() with the
+ *   device mutex released and marks the period consumed.
+ * - A message is completed only when BOTH its period has elapsed on the clock AND the
+ *   consumer has consumed it: while a stream's consumer holds a period, the TX thread does
+ *   not wait for (nor pass) that stream's next boundary; it waits for the consumer, which
+ *   kicks it. Boundaries of other streams that come earlier are still served on time.
+ * - A sink write that ends after the period's boundary (a blocked ALSA device, a sink
+ *   slower than real time) delays the completion to the moment the write returned, and the
+ *   stream's timeline is shifted by the sink's share of the lateness (write end minus the
+ *   later of the boundary and the hand-off), so the next period starts then and pacing
+ *   follows the sink: no burst of catch-up completions afterwards. Lateness of the TX
+ *   thread itself (wake-up latency, a virtual clock stepped over several boundaries) is
+ *   caught up as before, so the timeline stays drift-free.
+ * - Only the TX thread completes TX messages, in (boundary, stream id) order. With a
+ *   virtual clock this order depends on nothing but the clock and the inputs: a virtual
+ *   clock does not move while the device works (vsnd_dev_quiesce() waits for the consumers
+ *   too), a write takes no virtual time, and an `instant` clock is only advanced by the TX
+ *   thread's timed wait, which it never starts while a consumer holds a due period.
  * - RX at the end of a message's period: the source is read and the chain completed with
- *   used.len = data + 8, status in the last 8 writable bytes.
- * - Boundaries are base_ns + frames / rate: exact, drift-free and driven only by the clock.
+ *   used.len = data + 8, status in the last 8 writable bytes (one thread; a source read is
+ *   expected not to block for long).
  * Chains are read, written and completed only with dev->mu held; sink I/O happens with it
  * released while the stream is marked busy. */
 
@@ -38,8 +60,14 @@ void snd_kick(struct vsnd_dev *dev, uint8_t direction)
 
 void snd_wait_not_busy(struct vsnd_dev *dev, struct snd_stream *s)
 {
+	/* Hold the stream meanwhile: once its consumer (or the RX thread) is done, the PCM
+	 * thread must not complete a message or start the next period before the caller,
+	 * which is waiting for the device mutex, gets it back. */
+	s->hold = true;
 	while (s->busy)
 		pthread_cond_wait(&dev->idle_cv, &dev->mu);
+	s->hold = false;
+	snd_kick(dev, s->cfg.direction);
 }
 
 void snd_sink_close(struct snd_stream *s)
@@ -188,7 +216,7 @@ static void xrun(struct vsnd_dev *dev, struct snd_stream *s)
 /* When the stream's next action is due, or VSND_CLOCK_NEVER. */
 static uint64_t stream_deadline(const struct snd_stream *s)
 {
-	if (s->state != VSND_PCM_RUNNING || !s->anchored)
+	if (s->state != VSND_PCM_RUNNING || !s->anchored || s->hold)
 		return VSND_CLOCK_NEVER;
 	if (s->cfg.direction == VIRTIO_SND_D_OUTPUT) {
 		if (s->playing || s->qhead)
@@ -206,10 +234,12 @@ static void mark_idle(struct vsnd_dev *dev, struct snd_stream *s)
 	pthread_cond_broadcast(&dev->idle_cv);
 }
 
+/* The TX thread: with dev->mu held, the boundary of s is due and no consumer holds it. */
 static void tx_step(struct vsnd_dev *dev, struct snd_stream *s)
 {
 	if (s->playing) {
-		/* Its period is over: complete it; latency = bytes still queued behind it. */
+		/* Its period is over and the sink consumed it: complete it; latency = bytes still
+		 * queued behind it. */
 		struct snd_msg *m = s->playing;
 		s->playing = NULL;
 		s->stats.messages++;
@@ -229,15 +259,64 @@ static void tx_step(struct vsnd_dev *dev, struct snd_stream *s)
 				       m->bytes);
 	if (got < m->bytes)
 		memset(s->stage + got, 0, m->bytes - got);
-	if (!s->sink || !s->sink_open || !s->sink->ops->write)
+	if (!s->sink || !s->sink_open || !s->sink->ops->write || !s->cons.started)
 		return;
+	/* Hand the period to the consumer; m stays s->playing: flushes wait for busy. */
 	s->busy = true;
-	pthread_mutex_unlock(&dev->mu);
-	int r = s->sink->ops->write(s->sink, s->stage, m->bytes);
-	pthread_mutex_lock(&dev->mu);
-	if (r < 0)
-		m->status = VIRTIO_SND_S_IO_ERR; /* m is still s->playing: flushes wait for busy */
+	s->cons.full = true;
+	s->cons.bytes = m->bytes;
+	s->cons.handed_ns = vsnd_clock_now(dev->clock);
+	pthread_cond_signal(&s->cons.cv);
+}
+
+/* A consumer finished a period at `now` with write() result r (dev->mu held). */
+static void tx_consumed(struct vsnd_dev *dev, struct snd_stream *s, int r, uint64_t now)
+{
+	if (r < 0 && s->playing)
+		s->playing->status = VIRTIO_SND_S_IO_ERR;
+	if (s->state == VSND_PCM_RUNNING && s->anchored) {
+		/* The write ended after the boundary: shift the timeline by the sink's share. */
+		uint64_t due = s->base_ns + frames_ns(s->run_frames, s->p.rate_hz);
+		uint64_t from = due > s->cons.handed_ns ? due : s->cons.handed_ns;
+		if (now > from)
+			s->base_ns += now - from;
+	}
 	mark_idle(dev, s);
+	snd_kick(dev, VIRTIO_SND_D_OUTPUT);
+}
+
+static void set_rt_priority(const struct vsnd_dev *dev)
+{
+	if (dev->host.rt_priority > 0) {
+		struct sched_param sp = {.sched_priority = dev->host.rt_priority};
+		(void)pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	}
+}
+
+/* An output stream's sink consumer: one period per wake-up. At shutdown a period still in
+ * the slot is written first, so `busy` always ends. */
+static void *consumer_main(void *arg)
+{
+	struct snd_consumer *c = arg;
+	struct vsnd_dev *dev = c->dev;
+	struct snd_stream *s = c->s;
+	set_rt_priority(dev);
+	pthread_mutex_lock(&dev->mu);
+	for (;;) {
+		while (!c->full && !dev->quit)
+			pthread_cond_wait(&c->cv, &dev->mu);
+		if (!c->full)
+			break;
+		c->full = false;
+		c->wakes++;
+		uint32_t n = c->bytes;
+		pthread_mutex_unlock(&dev->mu);
+		int r = s->sink->ops->write(s->sink, s->stage, n);
+		pthread_mutex_lock(&dev->mu);
+		tx_consumed(dev, s, r, vsnd_clock_now(dev->clock));
+	}
+	pthread_mutex_unlock(&dev->mu);
+	return NULL;
 }
 
 static void rx_step(struct vsnd_dev *dev, struct snd_stream *s)
@@ -272,10 +351,7 @@ static void *worker_main(void *arg)
 {
 	struct snd_worker *w = arg;
 	struct vsnd_dev *dev = w->dev;
-	if (dev->host.rt_priority > 0) {
-		struct sched_param sp = {.sched_priority = dev->host.rt_priority};
-		(void)pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-	}
+	set_rt_priority(dev);
 	pthread_mutex_lock(&dev->mu);
 	while (!dev->quit) {
 		w->kicked = false;
@@ -292,7 +368,11 @@ static void *worker_main(void *arg)
 				best = s;
 			}
 		}
-		if (best && bd <= now) {
+		if (best && best->busy) {
+			/* Its consumer still holds the period: wait for it (it kicks us) before
+			 * waiting for, or acting at, that boundary. */
+			bd = VSND_CLOCK_NEVER;
+		} else if (best && bd <= now) {
 			if (w->direction == VIRTIO_SND_D_OUTPUT)
 				tx_step(dev, best);
 			else
@@ -311,6 +391,22 @@ static void *worker_main(void *arg)
 
 int snd_workers_start(struct vsnd_dev *dev)
 {
+	/* Consumers first: the TX thread hands periods only to a started consumer. */
+	for (uint32_t i = 0; i < dev->cfg.nstreams; i++) {
+		struct snd_stream *s = &dev->st[i];
+		struct snd_consumer *c = &s->cons;
+		if (s->cfg.direction != VIRTIO_SND_D_OUTPUT)
+			continue;
+		c->dev = dev;
+		c->s = s;
+		if (pthread_cond_init(&c->cv, NULL))
+			return -1;
+		if (pthread_create(&c->thread, NULL, consumer_main, c)) {
+			pthread_cond_destroy(&c->cv);
+			return -1;
+		}
+		c->started = true;
+	}
 	for (uint8_t d = 0; d < 2; d++) {
 		struct snd_worker *w = &dev->workers[d];
 		w->dev = dev;
@@ -332,6 +428,9 @@ void snd_workers_stop(struct vsnd_dev *dev)
 	dev->quit = true;
 	for (uint8_t d = 0; d < 2; d++)
 		snd_kick(dev, d);
+	for (uint32_t i = 0; i < VSND_MAX_STREAMS; i++)
+		if (dev->st[i].cons.started)
+			pthread_cond_signal(&dev->st[i].cons.cv);
 	pthread_mutex_unlock(&dev->mu);
 	for (uint8_t d = 0; d < 2; d++) {
 		struct snd_worker *w = &dev->workers[d];
@@ -340,6 +439,16 @@ void snd_workers_stop(struct vsnd_dev *dev)
 		pthread_join(w->thread, NULL);
 		pthread_cond_destroy(&w->cv);
 		w->started = false;
+	}
+	/* The TX thread is gone: no new period can be handed; each consumer writes what its
+	 * slot still holds and exits. */
+	for (uint32_t i = 0; i < VSND_MAX_STREAMS; i++) {
+		struct snd_consumer *c = &dev->st[i].cons;
+		if (!c->started)
+			continue;
+		pthread_join(c->thread, NULL);
+		pthread_cond_destroy(&c->cv);
+		c->started = false;
 	}
 }
 
@@ -354,6 +463,10 @@ void vsnd_dev_quiesce(struct vsnd_dev *dev)
 			if (w->started && (!w->waiting || w->kicked || w->deadline <= now))
 				idle = false;
 		}
+		/* A consumer holding a period, or the RX thread reading a source. */
+		for (uint32_t i = 0; i < VSND_MAX_STREAMS; i++)
+			if (dev->st[i].busy)
+				idle = false;
 		if (idle || dev->quit)
 			break;
 		pthread_cond_wait(&dev->idle_cv, &dev->mu);

@@ -23,6 +23,22 @@ struct snd_msg {
 	uint32_t status; /* VIRTIO_SND_S_OK, or IO_ERR once a sink write failed */
 };
 
+/* The sink consumer of an output stream (snd_io.c): a thread of its own, woken through cv
+ * one period at a time. The TX thread fills the one-period slot (the stream's stage buffer,
+ * `bytes`) and sets `full` and the stream's `busy`; the consumer takes the period, calls the
+ * sink's write() with dev->mu released, records the result and clears `busy`. */
+struct snd_consumer {
+	struct vsnd_dev *dev;
+	struct snd_stream *s;
+	pthread_t thread;
+	pthread_cond_t cv; /* signalled when the slot is filled or at shutdown */
+	bool started;
+	bool full;          /* a period waits in the slot, not yet taken */
+	uint32_t bytes;     /* its length */
+	uint64_t handed_ns; /* clock time at which the TX thread filled the slot */
+	uint64_t wakes;     /* periods taken (one wake-up each) */
+};
+
 struct snd_stream {
 	struct vsnd_stream_cfg cfg;
 	uint32_t id;
@@ -45,11 +61,14 @@ struct snd_stream {
 	bool anchored;
 	uint64_t base_ns, run_frames, stop_ns;
 
-	/* A PCM thread is doing sink I/O with the device mutex released. While set nobody
-	 * else touches the sink or removes the head message. */
+	/* Sink I/O is in progress with the device mutex released: TX, from the hand-off of a
+	 * period to the consumer until its write() returned; RX, while the RX thread reads the
+	 * source. While set nobody else touches the sink, the stage or the playing/head message. */
 	bool busy;
+	bool hold; /* a control request or reset waits for !busy: the PCM threads leave s alone */
 	uint8_t *stage; /* bytes of one message between chain and sink */
 	uint32_t stage_len;
+	struct snd_consumer cons; /* output streams only */
 
 	struct vsnd_stream_stats stats;
 };
@@ -92,7 +111,9 @@ struct vsnd_dev {
 	struct virtio_snd_event events[SND_EVENT_FIFO];
 	uint32_t ev_first, ev_count;
 
-	struct snd_worker workers[2]; /* [VIRTIO_SND_D_OUTPUT], [VIRTIO_SND_D_INPUT] */
+	/* [VIRTIO_SND_D_OUTPUT]: the TX (producer) thread; [VIRTIO_SND_D_INPUT]: the RX thread.
+	 * Each output stream also has its sink consumer thread (snd_stream.cons). */
+	struct snd_worker workers[2];
 };
 
 /* Tables (static const data). */
@@ -117,8 +138,9 @@ void snd_flush(struct vsnd_dev *dev, struct snd_stream *s, uint32_t status);
 /* Discard (reset) every held message of s without returning it. */
 void snd_discard(struct vsnd_dev *dev, struct snd_stream *s);
 void snd_sink_close(struct snd_stream *s);
+/* Starts the TX and RX threads and one consumer thread per configured output stream. */
 int snd_workers_start(struct vsnd_dev *dev);
-/* Called without dev->mu: stop and join the threads. */
+/* Called without dev->mu: stop and join every thread snd_workers_start() started. */
 void snd_workers_stop(struct vsnd_dev *dev);
 
 #endif

@@ -362,10 +362,11 @@ static void us(char *buf, size_t n, int64_t t, int64_t t0)
 	snprintf(buf, n, "%" PRId64 ".%03" PRId64, d / 1000, d % 1000);
 }
 
-/* Tracks: 1 control commands without a stream, 2 + N stream N, 1000 + N stream N stalls. */
-static int tid_of(int32_t stream)
+/* Tracks (tid): 1 control commands without a stream, 2 + 2N stream N, 3 + 2N the stalls of
+ * stream N. */
+static long long tid_of(int64_t stream)
 {
-	return stream < 0 ? 1 : stream + 2;
+	return stream < 0 ? 1 : 2 + 2 * (long long)stream;
 }
 
 /* A JSON string literal of s in a new buffer (free it), or NULL. */
@@ -412,7 +413,7 @@ static int export_chrome(struct vt_reader *r, const char *path, const char *out,
 		    c->code >= VIRTIO_SND_R_PCM_SET_PARAMS && c->code <= VIRTIO_SND_R_PCM_STOP;
 		cev_add(&L, c->t_deq_ns, 0,
 			"{\"name\":\"%s\",\"cat\":\"control\",\"ph\":\"X\",\"ts\":%s,\"dur\":%s,"
-			"\"pid\":1,\"tid\":%d,\"args\":{\"code\":%u,\"target\":%d,\"status\":\"%"
+			"\"pid\":1,\"tid\":%lld,\"args\":{\"code\":%u,\"target\":%d,\"status\":\"%"
 			"s\"%s}}",
 			ts_code_name(c->code), ts, dur, tid_of(pcm ? c->stream_id : -1), c->code,
 			c->stream_id, ts_status_name(c->status),
@@ -427,11 +428,10 @@ static int export_chrome(struct vt_reader *r, const char *path, const char *out,
 			cev_add(&L, p->t_ns, 1,
 				"{\"name\":\"period\",\"cat\":\"io\",\"ph\":\"i\",\"s\":\"t\","
 				"\"ts\":%s,"
-				"\"pid\":1,\"tid\":%d,\"args\":{\"seq\":%" PRIu64
+				"\"pid\":1,\"tid\":%lld,\"args\":{\"seq\":%" PRIu64
 				",\"chain\":%" PRIu64 ",\"interval_ns\":%" PRId64
 				",\"latency_ns\":%" PRId64 "}}",
-				ts, tid_of((int32_t)sid), p->seq, p->chain, p->interval_ns,
-				p->latency_ns);
+				ts, tid_of(sid), p->seq, p->chain, p->interval_ns, p->latency_ns);
 			cev_add(
 			    &L, p->t_ns, 2,
 			    "{\"name\":\"stream %u fill\",\"cat\":\"io\",\"ph\":\"C\",\"ts\":%s,"
@@ -445,8 +445,8 @@ static int export_chrome(struct vt_reader *r, const char *path, const char *out,
 			char *after = json_dup(x->after);
 			cev_add(&L, x->start_ns, 0,
 				"{\"name\":\"STALL\",\"cat\":\"problem\",\"ph\":\"X\",\"ts\":%s,"
-				"\"dur\":%s,\"pid\":1,\"tid\":%u,\"args\":{\"after\":%s}}",
-				ts, dur, 1000 + sid, after ? after : "\"\"");
+				"\"dur\":%s,\"pid\":1,\"tid\":%lld,\"args\":{\"after\":%s}}",
+				ts, dur, tid_of(sid) + 1, after ? after : "\"\"");
 			free(after);
 		}
 	}
@@ -456,7 +456,7 @@ static int export_chrome(struct vt_reader *r, const char *path, const char *out,
 		char *msg = json_dup(e->msg);
 		cev_add(&L, e->t_ns, 1,
 			"{\"name\":\"%s\",\"cat\":\"problem\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%s,"
-			"\"pid\":1,\"tid\":%d,\"args\":{\"message\":%s}}",
+			"\"pid\":1,\"tid\":%lld,\"args\":{\"message\":%s}}",
 			e->kind == TS_EV_UNDERRUN ? "UNDERRUN"
 			: e->kind == TS_EV_XRUN	  ? "XRUN"
 						  : "ERROR",
@@ -480,20 +480,26 @@ static int export_chrome(struct vt_reader *r, const char *path, const char *out,
 	      f);
 	for (size_t i = 0; i < st.nstreams; i++) {
 		const struct ts_stream *m = st.streams[i].s;
+		if (m->param_set) /* later parameter sets share the stream's tracks */
+			continue;
 		fprintf(
 		    f,
-		    ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"ts\":0,\"pid\":1,\"tid\":%d,"
+		    ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"ts\":0,\"pid\":1,\"tid\":%lld,"
 		    "\"args\":{\"name\":\"stream %u (%s)\"}},\n"
-		    "{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"ts\":0,\"pid\":1,\"tid\":%d,"
-		    "\"args\":{\"sort_index\":%d}}",
-		    tid_of((int32_t)m->stream_id), m->stream_id,
-		    m->direction == VIRTIO_SND_D_INPUT ? "input" : "output",
-		    tid_of((int32_t)m->stream_id), tid_of((int32_t)m->stream_id));
-		if (st.streams[i].nstalls)
+		    "{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"ts\":0,\"pid\":1,\"tid\":%lld,"
+		    "\"args\":{\"sort_index\":%lld}}",
+		    tid_of(m->stream_id), m->stream_id,
+		    m->direction == VIRTIO_SND_D_INPUT ? "input" : "output", tid_of(m->stream_id),
+		    tid_of(m->stream_id));
+		size_t stalls = 0;
+		for (size_t k = 0; k < st.nstreams; k++)
+			if (st.streams[k].s->stream_id == m->stream_id)
+				stalls += st.streams[k].nstalls;
+		if (stalls)
 			fprintf(f,
 				",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"ts\":0,\"pid\":1,"
-				"\"tid\":%u,\"args\":{\"name\":\"stream %u stalls\"}}",
-				1000 + m->stream_id, m->stream_id);
+				"\"tid\":%lld,\"args\":{\"name\":\"stream %u stalls\"}}",
+				tid_of(m->stream_id) + 1, m->stream_id);
 	}
 	for (size_t i = 0; i < L.n; i++) {
 		fputs(",\n", f);

@@ -164,8 +164,20 @@ int cmd_info(int argc, char **argv)
 		printf("  guest      kernel %s, initrd %s, cmdline \"%s\"\n",
 		       s->kernel[0] ? s->kernel : "-", s->initrd[0] ? s->initrd : "-",
 		       s->guest_cmdline);
-	if (s->notes[0])
-		printf("  notes      %s\n", s->notes);
+	if (s->notes[0]) {
+		/* notes may hold a whole guest log: its first line and how much more there is */
+		const char *nl = strchr(s->notes, '\n');
+		size_t more = 0;
+		for (const char *p = nl; p && *p; p++)
+			more += *p == '\n' && p[1];
+		if (nl && more)
+			printf("  notes      %.*s\n             (%zu more lines: sqlite3 %s "
+			       "'SELECT notes FROM session')\n",
+			       (int)(nl - s->notes), s->notes, more, path);
+		else
+			printf("  notes      %.*s\n",
+			       nl ? (int)(nl - s->notes) : (int)strlen(s->notes), s->notes);
+	}
 	double dur =
 	    s->last_t_ns > s->first_t_ns ? (double)(s->last_t_ns - s->first_t_ns) / 1e9 : 0;
 	printf("  duration   %.3f s (first to last event)", dur);

@@ -66,6 +66,8 @@ static int write_data(const char *dir, const struct ts_session *sess,
 	for (size_t k = 0; k < ss->npoints; k++) {
 		const struct ts_point *p = &ss->points[k];
 		double t = (double)(p->t_ns - sess->t_first_ns) / 1e9;
+		if (k && p->interval_ns < 0)
+			fputc('\n', f); /* a new run: a blank line breaks the lines drawn */
 		if (p->interval_ns >= 0)
 			fprintf(f, "%.9f %.6f %u\n", t, p->interval_ns / 1e6, p->fill);
 		else
@@ -83,8 +85,10 @@ static int write_data(const char *dir, const struct ts_session *sess,
 	if (ss->interval.n) {
 		double lo = ss->interval.min / 1e6, hi = ss->interval.max / 1e6;
 		double w = (hi - lo) / HIST_BINS;
-		if (w <= 0)
-			w = 0.001;
+		if (w <= 0) { /* all equal: centre them in a narrow range */
+			w = lo * 0.0005 > 0.001 ? lo * 0.0005 : 0.001;
+			lo -= w * (HIST_BINS / 2);
+		}
 		size_t bins[HIST_BINS + 1] = {0};
 		for (size_t k = 0; k < ss->npoints; k++) {
 			if (ss->points[k].interval_ns < 0)
@@ -128,7 +132,13 @@ static int write_script(const char *dir, const char *out, int svg, const char *t
 	for (size_t i = 0; i < st->nstreams; i++) {
 		const struct ts_stream_stats *ss = &st->streams[i];
 		char t[160];
-		snprintf(t, sizeof(t), "stream %u %s: completion intervals", ss->s->stream_id,
+		char name[48];
+		if (ss->s->param_set)
+			snprintf(name, sizeof(name), "stream %u (set %u)", ss->s->stream_id,
+				 ss->s->param_set);
+		else
+			snprintf(name, sizeof(name), "stream %u", ss->s->stream_id);
+		snprintf(t, sizeof(t), "%s %s: completion intervals", name,
 			 ss->s->direction == VIRTIO_SND_D_INPUT ? "input" : "output");
 		fputs("set title ", f);
 		gp_str(f, t);
@@ -147,24 +157,36 @@ static int write_script(const char *dir, const char *out, int svg, const char *t
 					"rgb 'red'\n",
 					(double)(sess->sinkevs[k].t_ns - sess->t_first_ns) / 1e9,
 					(double)(sess->sinkevs[k].t_ns - sess->t_first_ns) / 1e9);
-		fputs("plot ", f);
-		gp_file(f, dir, 's', i);
-		fputs(" using 1:2 with points pt 7 ps 0.3 title 'interval'", f);
-		if (ss->period_ns > 0)
-			fprintf(f, ", %.6f with lines dt 2 lw 2 title 'nominal period'",
-				ss->period_ns / 1e6);
-		fputs(", NaN with lines lc rgb '#ff8c00' title 'stall', NaN with lines lc rgb 'red'"
-		      " title 'underrun/xrun'\nunset arrow\n",
-		      f);
-		snprintf(t, sizeof(t), "stream %u: buffer fill", ss->s->stream_id);
+		if (ss->interval.n) {
+			fputs("plot ", f);
+			gp_file(f, dir, 's', i);
+			fputs(" using 1:2 with points pt 7 ps 0.3 title 'interval'", f);
+			if (ss->period_ns > 0)
+				fprintf(f, ", %.6f with lines dt 2 lw 2 title 'nominal period'",
+					ss->period_ns / 1e6);
+			fputs(
+			    ", NaN with lines lc rgb '#ff8c00' title 'stall', NaN with lines lc rgb"
+			    " 'red' title 'underrun/xrun'\n",
+			    f);
+		} else {
+			fputs("plot [0:1][0:1] NaN title 'no completion intervals'\n", f);
+		}
+		fputs("unset arrow\n", f);
+		snprintf(t, sizeof(t), "%s: buffer fill", name);
 		fputs("set title ", f);
 		gp_str(f, t);
-		fputs(" noenhanced\nset ylabel 'messages held by the device'\nset yrange [0:*]\n",
-		      f);
-		fputs("plot ", f);
-		gp_file(f, dir, 's', i);
-		fputs(" using 1:3 with steps title 'fill'\nset autoscale y\n", f);
-		snprintf(t, sizeof(t), "stream %u: interval histogram", ss->s->stream_id);
+		fprintf(
+		    f, " noenhanced\nset ylabel 'messages held by the device'\nset yrange [0:%u]\n",
+		    ss->depth_max + 1);
+		if (ss->npoints) {
+			fputs("plot ", f);
+			gp_file(f, dir, 's', i);
+			fputs(" using 1:3 with steps title 'fill'\n", f);
+		} else {
+			fputs("plot [0:1][0:1] NaN title 'no completions'\n", f);
+		}
+		fputs("set autoscale y\n", f);
+		snprintf(t, sizeof(t), "%s: interval histogram", name);
 		fputs("set title ", f);
 		gp_str(f, t);
 		fputs(" noenhanced\nset xlabel 'interval (ms)'\nset ylabel 'count'\n"

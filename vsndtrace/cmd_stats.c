@@ -77,6 +77,18 @@ static void print_table(const char *path, const struct ts_stats *st)
 		printf("  %-16s %6zu %6zu %6zu %10.1f %10.1f\n", ts_code_name(c->code), c->count,
 		       c->ok, c->count - c->ok, c->latency.p50 / 1e3, c->latency.max / 1e3);
 	}
+	size_t shown = 0;
+	for (size_t i = 0; i < s->nctls; i++) {
+		const struct ts_ctl *c = &s->ctls[i];
+		if (c->status == VIRTIO_SND_S_OK || c->discarded)
+			continue;
+		if (shown++ == 10) {
+			printf("    ... (all in --json)\n");
+			break;
+		}
+		printf("    invalid  at %.6f s %s (target %d) -> %s\n", rel_s(s, c->t_deq_ns),
+		       ts_code_name(c->code), c->stream_id, ts_status_name(c->status));
+	}
 	for (size_t i = 0; i < st->nstreams; i++) {
 		const struct ts_stream_stats *ss = &st->streams[i];
 		const struct ts_stream *m = ss->s;
@@ -95,8 +107,10 @@ static void print_table(const char *path, const struct ts_stats *st)
 		printf("  frames %" PRIu64 ", nominal %.3f s, wall %.3f s", ss->frames,
 		       ss->nominal_s, ss->wall_s);
 		if (ss->have_fit)
-			printf(", effective %.2f Hz, drift %+.2f ppm\n", ss->eff_rate_hz,
-			       ss->drift_ppm);
+			printf(isfinite(ss->drift_se_ppm)
+				   ? ", effective %.2f Hz, drift %+.2f ppm (+/- %.2f)\n"
+				   : ", effective %.2f Hz, drift %+.2f ppm\n",
+			       ss->eff_rate_hz, ss->drift_ppm, ss->drift_se_ppm);
 		else
 			printf(", rate fit n/a\n");
 		print_summary_row("period interval", &ss->interval);
@@ -191,6 +205,21 @@ static void print_json(const char *path, const struct ts_stats *st)
 		json_summary(f, &c->latency);
 		fputc('}', f);
 	}
+	fputs("],\"invalid\":[", f);
+	int first = 1;
+	for (size_t i = 0; i < s->nctls; i++) {
+		const struct ts_ctl *c = &s->ctls[i];
+		if (c->status == VIRTIO_SND_S_OK || c->discarded)
+			continue;
+		fprintf(f, "%s{\"t_ns\":%" PRId64 ",\"t_s\":", first ? "" : ",", c->t_deq_ns);
+		cli_json_num(f, rel_s(s, c->t_deq_ns));
+		fprintf(f,
+			",\"code\":%u,\"name\":\"%s\",\"target\":%d,\"status\":%u,"
+			"\"status_name\":\"%s\"}",
+			c->code, ts_code_name(c->code), c->stream_id, c->status,
+			ts_status_name(c->status));
+		first = 0;
+	}
 	fputs("]},\"streams\":[", f);
 	for (size_t i = 0; i < st->nstreams; i++) {
 		const struct ts_stream_stats *ss = &st->streams[i];
@@ -213,6 +242,8 @@ static void print_json(const char *path, const struct ts_stats *st)
 		json_opt(f, ss->have_fit, ss->eff_rate_hz);
 		fputs(",\"drift_ppm\":", f);
 		json_opt(f, ss->have_fit, ss->drift_ppm);
+		fputs(",\"drift_stderr_ppm\":", f);
+		json_opt(f, ss->have_fit, ss->drift_se_ppm);
 		fputs(",\"fit_r2\":", f);
 		json_opt(f, ss->have_fit, ss->fit_r2);
 		fputs(",\"intervals_ns\":", f);

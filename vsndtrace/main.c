@@ -108,28 +108,6 @@ int cli_parse_stream(const char *s)
 	return (int)v;
 }
 
-/* Stand-ins until cmd_record.c and cmd_replay.c are linked in: the real definitions are
- * strong symbols and replace these. */
-static int not_built(const char *cmd, int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: vsndtrace %s ...\n(this command is not built yet)\n", cmd);
-			return CLI_EXIT_OK;
-		}
-	return cli_fail(cmd, CLI_EXIT_USAGE, "not built yet");
-}
-
-__attribute__((weak)) int cmd_record(int argc, char **argv)
-{
-	return not_built("record", argc, argv);
-}
-
-__attribute__((weak)) int cmd_replay(int argc, char **argv)
-{
-	return not_built("replay", argc, argv);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vsndtrace COMMAND [ARGS...]\n"

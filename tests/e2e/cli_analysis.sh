@@ -98,6 +98,9 @@ check(len(u) == 1 and u[0]["t_ns"] == truth["underrun_t_ns"], "underrun time")
 check(s["prebuffered_at_start"] == [8], "prebuffered %s" % s["prebuffered_at_start"])
 check(s["runs"] == [{"start_ns": truth["start_ns"], "end_ns": truth["stop_deq_ns"]}], "runs")
 check(st["control"]["invalid_requests"] == 1, "invalid requests")
+inv = st["control"]["invalid"]
+check(len(inv) == 1 and inv[0]["name"] == "PCM_START" and inv[0]["status_name"] == "BAD_MSG"
+      and inv[0]["t_ns"] == truth["t_first_ns"], "invalid list %s" % inv)
 byname = {c["name"]: c for c in st["control"]["by_code"]}
 check(byname["PCM_START"]["count"] == 2 and byname["PCM_START"]["bad_msg"] == 1, "START counts")
 check(byname["PCM_RELEASE"]["latency_ns"]["p50"] == 20000, "RELEASE latency")

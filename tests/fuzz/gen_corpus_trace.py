@@ -14,6 +14,9 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 OUT = os.path.join(HERE, "corpus", "trace")
+# fuzz_replay.c gets the sessions that open (the replay engine starts after the reader's
+# checks): the intact ones and the value-level damage.
+OUT_REPLAY = os.path.join(HERE, "corpus", "replay")
 BASE = ["synth-play-u8", "synth-bad", "synth-capture", "synth-reset", "synth-xrun"]
 
 
@@ -155,6 +158,11 @@ def main():
         shutil.copyfile(os.path.join(tmp, "noschema.db"), os.path.join(OUT, "file_app_id_no_tables"))
     finally:
         shutil.rmtree(tmp)
+    os.makedirs(OUT_REPLAY, exist_ok=True)
+    for name in sorted(os.listdir(OUT)):
+        if name.startswith("ok_") or name in SQL and not name.startswith(("schema", "meta",
+                                                                           "session_", "wrong")):
+            shutil.copyfile(os.path.join(OUT, name), os.path.join(OUT_REPLAY, name))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ static int fsk_write(struct vsnd_sink *s, const void *buf, uint32_t bytes)
 	struct fs_sink *k = s->priv;
 	pthread_mutex_lock(&k->mu);
 	k->writes++;
-	if (k->fail_writes_from && (int)k->writes >= k->fail_writes_from) {
+	if (k->fail_writes_from && (int)k->writes >= k->fail_writes_from &&
+	    (!k->fail_writes_to || (int)k->writes <= k->fail_writes_to)) {
 		pthread_mutex_unlock(&k->mu);
 		vsnd_sink_report(s, VSND_SINK_EV_ERROR, -EIO, "test sink: write %u failed", k->writes);
 		return -EIO;
@@ -89,9 +90,21 @@ static void on_error(void *ctx, const char *msg)
 	pthread_mutex_unlock(&s->emu);
 }
 
+#define IN_RECORDER(s, call)                                                                       \
+	do {                                                                                       \
+		if ((s)->scope)                                                                    \
+			(s)->scope(1);                                                             \
+		call;                                                                              \
+		if ((s)->scope)                                                                    \
+			(s)->scope(0);                                                             \
+	} while (0)
+
 static struct vsnd_chain *wrap(struct fs_session *s, struct mem_chain *mc)
 {
-	return s->rec ? vt_recorder_wrap_chain(s->rec, &mc->c) : &mc->c;
+	struct vsnd_chain *c = &mc->c;
+	if (s->rec)
+		IN_RECORDER(s, c = vt_recorder_wrap_chain(s->rec, &mc->c));
+	return c;
 }
 
 static uint32_t ctl(struct fs_session *s, const void *req, uint32_t len)
@@ -121,8 +134,16 @@ static void queue_msg(struct fs_session *s)
 
 void fs_open(struct fs_session *s, const char *path, const struct vt_recorder_opts *opts)
 {
+	fs_open_scoped(s, path, opts, NULL);
+}
+
+void fs_open_scoped(struct fs_session *s, const char *path, const struct vt_recorder_opts *opts,
+		    void (*scope)(int enter))
+{
 	memset(s, 0, sizeof(*s));
+	s->scope = scope;
 	pthread_mutex_init(&s->emu, NULL);
+
 	mem_chain_log_init(&s->log);
 	s->now = 1000000000ull;
 	s->vc = vsnd_vclock_new(s->now, 0);
@@ -134,21 +155,29 @@ void fs_open(struct fs_session *s, const char *path, const struct vt_recorder_op
 	o.err_ctx = s;
 	if (!o.queue_bytes)
 		o.queue_bytes = 1u << 20;
-	if (vt_recorder_open(path, &o, &s->rec, s->open_err, sizeof(s->open_err)) != 0)
+	int orc;
+	IN_RECORDER(s, orc = vt_recorder_open(path, &o, &s->rec, s->open_err, sizeof(s->open_err)));
+	if (orc != 0)
 		s->rec = NULL;
 
 	s->sink = calloc(1, sizeof(*s->sink));
 	pthread_mutex_init(&s->sink->mu, NULL);
+	/* Room for a long session up front: the sink does not allocate on the audio thread
+	 * (test_fault_alloc counts allocations made off the test's main thread). */
+	s->sink->cap = 1u << 20;
+	s->sink->data = malloc(s->sink->cap);
 	s->sink->s = (struct vsnd_sink){ .ops = &fsk_ops, .priv = s->sink };
 	struct vsnd_host host = { .clock = vsnd_vclock_clock(s->vc) };
-	struct vsnd_sink *w = s->rec ? vt_recorder_wrap_sink(s->rec, &s->sink->s, 0) : NULL;
+	struct vsnd_sink *w = NULL;
+	if (s->rec)
+		IN_RECORDER(s, w = vt_recorder_wrap_sink(s->rec, &s->sink->s, 0));
 	host.sinks[0] = w ? w : &s->sink->s;
 	struct vsnd_config cfg;
 	vsnd_config_default(&cfg);
 	if (s->rec) {
 		struct vt_session_info info = { .tool_version = "fault-test", .scenario = "play",
 						.sink_spec = "test", .config = &cfg };
-		vt_recorder_set_session_info(s->rec, &info);
+		IN_RECORDER(s, vt_recorder_set_session_info(s->rec, &info));
 	}
 	s->dev = vsnd_dev_new(&cfg, &host);
 	vsnd_dev_driver_ok(s->dev);
@@ -183,8 +212,9 @@ int fs_sync(struct fs_session *s)
 		return -1;
 	char text[64];
 	snprintf(text, sizeof(text), "played %u", s->nmsgs);
-	vt_recorder_mark(s->rec, text);
-	return vt_recorder_sync(s->rec);
+	int rc;
+	IN_RECORDER(s, vt_recorder_mark(s->rec, text); rc = vt_recorder_sync(s->rec));
+	return rc;
 }
 
 int fs_close(struct fs_session *s)
@@ -201,7 +231,9 @@ int fs_close(struct fs_session *s)
 	ctl(s, &h, sizeof(h));
 	vsnd_dev_free(s->dev);
 	s->dev = NULL;
-	int rc = s->rec ? vt_recorder_close(s->rec) : 0;
+	int rc = 0;
+	if (s->rec)
+		IN_RECORDER(s, rc = vt_recorder_close(s->rec));
 	s->rec = NULL;
 	return rc;
 }

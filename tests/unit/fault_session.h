@@ -23,6 +23,7 @@ struct fs_sink {
 	size_t len, cap;
 	uint32_t writes, opens, closes;
 	int fail_writes_from; /* 1-based write index from which write() returns -EIO; 0 never */
+	int fail_writes_to;   /* ... up to this one (0: all later ones) */
 	int fail_open;
 };
 
@@ -37,6 +38,7 @@ struct fs_session {
 	struct mem_chain *msgs[FS_MAX_MSGS];
 	uint32_t nmsgs;
 	pthread_mutex_t emu;
+	void (*scope)(int enter); /* called around every recorder call (fault tests); may be NULL */
 	uint32_t errors; /* on_error calls */
 	char error[256]; /* the first message */
 };
@@ -44,6 +46,9 @@ struct fs_session {
 /* Open the recorder at path (opts may be NULL; clock, on_error are set here; queue 1 MiB),
  * the device with stream 0 wrapped, and bring stream 0 to RUNNING with 4 messages queued. */
 void fs_open(struct fs_session *s, const char *path, const struct vt_recorder_opts *opts);
+/* Same, with scope(1) / scope(0) called before / after each call into the recorder. */
+void fs_open_scoped(struct fs_session *s, const char *path, const struct vt_recorder_opts *opts,
+		    void (*scope)(int enter));
 /* Play n more periods: advance the clock one period, queue one more message, each time. */
 void fs_play(struct fs_session *s, uint32_t periods);
 /* Mark, then wait for the writer to commit (vt_recorder_sync): returns its result. */

@@ -16,7 +16,8 @@ static int fv_hit(struct fault_vfs *f, enum fault_vfs_kind k)
 	uint64_t n = __atomic_add_fetch(&f->calls[k], 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&f->kind, __ATOMIC_SEQ_CST) != k || !f->fail_at)
 		return SQLITE_OK;
-	if (n == f->fail_at || (f->sticky && n > f->fail_at)) {
+	if (n == f->fail_at ||
+	    (f->sticky && n > f->fail_at && (!f->fail_count || n < f->fail_at + f->fail_count))) {
 		__atomic_add_fetch(&f->fired, 1, __ATOMIC_SEQ_CST);
 		return f->rc;
 	}

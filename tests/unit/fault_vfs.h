@@ -14,7 +14,8 @@ struct fault_vfs {
 	/* Configure before use (any time; read with atomics): */
 	enum fault_vfs_kind kind; /* which calls fail */
 	uint64_t fail_at;         /* 1-based index of the first failing call of `kind` */
-	int sticky;               /* 1: every later call of `kind` fails too */
+	int sticky;               /* 1: later calls of `kind` fail too ... */
+	uint64_t fail_count;      /* ... this many in all (0: every one) */
 	int rc;                   /* the SQLite code returned, e.g. SQLITE_FULL */
 	/* Counters (atomic): calls seen per kind, failures injected. */
 	uint64_t calls[FV_KINDS];

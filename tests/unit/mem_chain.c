@@ -39,10 +39,13 @@ static void mc_return(struct vsnd_chain *c, enum mem_chain_state st, uint32_t us
 	struct mem_chain_log *log = mc->log;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t clk = log->clock ? vsnd_clock_now(log->clock) : 0;
 	pthread_mutex_lock(&log->mu);
 	mc->returns++;
 	if (mc->state == MEM_CHAIN_PENDING) {
 		mc->done_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		mc->done_clk = clk;
+		mc->done_by = pthread_self();
 		mc->state = st;
 		mc->used_len = used;
 		if (st == MEM_CHAIN_COMPLETED && log->n < MEM_CHAIN_LOG_MAX)

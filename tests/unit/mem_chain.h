@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "vsnd/chain.h"
+#include "vsnd/clock.h"
 
 #define MEM_CHAIN_LOG_MAX 4096
 
@@ -17,6 +18,7 @@ struct mem_chain_log {
 	uint64_t next_seq;
 	uint32_t n;
 	uint64_t order[MEM_CHAIN_LOG_MAX];
+	struct vsnd_clock *clock; /* optional: completion times are also read from it */
 };
 
 enum mem_chain_state { MEM_CHAIN_PENDING = 0, MEM_CHAIN_COMPLETED = 1, MEM_CHAIN_DISCARDED = 2 };
@@ -30,6 +32,8 @@ struct mem_chain {
 	uint32_t used_len;
 	uint32_t returns;          /* complete + discard calls; must end up exactly 1 */
 	uint64_t done_ns;          /* CLOCK_MONOTONIC when it came back */
+	uint64_t done_clk;         /* log->clock's time when it came back (0 without one) */
+	pthread_t done_by;         /* the thread that returned it */
 };
 
 void mem_chain_log_init(struct mem_chain_log *log);

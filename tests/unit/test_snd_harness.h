@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mem_chain.h"
 #include "vsnd/snd.h"
@@ -32,6 +33,14 @@ struct tsink {
 	size_t src_len, src_pos;
 	uint32_t reports;
 	enum vsnd_sink_event last_report;
+	/* Slow sinks: each write sleeps write_sleep_ns of real time, plus, if jitter_us is set,
+	 * a pseudo-random 0..jitter_us microseconds from jitter_seed (outside the lock). */
+	uint64_t write_sleep_ns;
+	uint32_t jitter_us, jitter_seed;
+	uint64_t te[TSINK_MAX_WRITES]; /* clock time at the end of each write */
+	int in_write;                  /* a write is in progress right now */
+	pthread_t writer;              /* thread of the first write */
+	uint32_t foreign_writes;       /* writes from any other thread */
 };
 
 static inline struct tsink *tsink_of(struct vsnd_sink *s)
@@ -50,13 +59,38 @@ static inline int tsink_open(struct vsnd_sink *s, const struct vsnd_pcm_params *
 	return r;
 }
 
+static inline void tsink_sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u),
+			       .tv_nsec = (long)(ns % 1000000000u) };
+	while (nanosleep(&ts, &ts))
+		;
+}
+
 static inline int tsink_write(struct vsnd_sink *s, const void *buf, uint32_t bytes)
 {
 	struct tsink *t = tsink_of(s);
 	pthread_mutex_lock(&t->mu);
+	if (!t->nwrites && !t->foreign_writes)
+		t->writer = pthread_self();
+	else if (!pthread_equal(t->writer, pthread_self()))
+		t->foreign_writes++;
 	if (t->fail_write) {
 		pthread_mutex_unlock(&t->mu);
 		return -5;
+	}
+	uint64_t sleep_ns = t->write_sleep_ns;
+	if (t->jitter_us) {
+		t->jitter_seed = t->jitter_seed * 1103515245u + 12345u;
+		sleep_ns += (uint64_t)((t->jitter_seed >> 8) % (t->jitter_us + 1)) * 1000u;
+	}
+	uint64_t start = t->clk ? vsnd_clock_now(t->clk) : 0;
+	if (sleep_ns) {
+		t->in_write = 1;
+		pthread_mutex_unlock(&t->mu);
+		tsink_sleep_ns(sleep_ns);
+		pthread_mutex_lock(&t->mu);
+		t->in_write = 0;
 	}
 	if (t->len + bytes > t->cap) {
 		size_t nc = (t->len + bytes) * 2 + 4096;
@@ -66,7 +100,8 @@ static inline int tsink_write(struct vsnd_sink *s, const void *buf, uint32_t byt
 	memcpy(t->data + t->len, buf, bytes);
 	t->len += bytes;
 	if (t->nwrites < TSINK_MAX_WRITES) {
-		t->ts[t->nwrites] = t->clk ? vsnd_clock_now(t->clk) : 0;
+		t->ts[t->nwrites] = start;
+		t->te[t->nwrites] = t->clk ? vsnd_clock_now(t->clk) : 0;
 		t->wlen[t->nwrites] = bytes;
 	}
 	t->nwrites++;
@@ -188,6 +223,7 @@ static inline void tdev_init_cfg(struct tdev *t, const struct vsnd_config *cfg, 
 		t->vc = vsnd_vclock_new(0, clock == 0);
 		t->clk = vsnd_vclock_clock(t->vc);
 	}
+	t->log.clock = t->clk;
 	struct vsnd_host h = { .clock = t->clk, .needs_reset = tdev_needs_reset, .opaque = t };
 	uint32_t n = cfg ? cfg->nstreams : 2;
 	for (uint32_t i = 0; i < n; i++) {

@@ -80,6 +80,8 @@ Test(statmath, linfit_recovers_100ppm_on_large_timestamps)
 	double ppm = stm_drift_ppm(f.slope * 1e9, 48000);
 	cr_assert(fabs(ppm - 100.0) < 0.5, "ppm %f", ppm);
 	cr_assert(f.r2 > 0.999999);
+	/* +-60 us of jitter over an hour: the slope is known to far better than 0.01 ppm */
+	cr_assert(f.slope_se > 0 && f.slope_se * 1e9 / 48000 * 1e6 < 0.01, "se %g", f.slope_se);
 	free(x);
 	free(y);
 }
@@ -94,4 +96,8 @@ Test(statmath, linfit_degenerate)
 	cr_assert_eq(stm_linfit(x2, y2, 2, &f), 0);
 	cr_assert_float_eq(f.slope, 2.0, 1e-12);
 	cr_assert_float_eq(f.intercept, 3.0, 1e-9);
+	cr_assert(isnan(f.slope_se)); /* two points: no degrees of freedom left */
+	int64_t x3[] = {0, 10, 20}, y3[] = {0, 20, 40};
+	cr_assert_eq(stm_linfit(x3, y3, 3, &f), 0);
+	cr_assert_float_eq(f.slope_se, 0.0, 1e-12); /* exact line */
 }

@@ -383,6 +383,80 @@ Test(stats_session, loader_reads_a_schema_v1_database)
 	sqlite3_close(db);
 }
 
+/* A stream played at 48 kHz, then re-configured to 24 kHz: two parameter sets, each with its
+ * own period, runs and messages; re-sending identical parameters starts no new set. */
+Test(stats_session, loader_splits_parameter_sets)
+{
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+	char *schema = slurp("schemas/trace_v1.sql");
+	exec(db, schema);
+	free(schema);
+	int next_id = 0;
+	const int64_t ms = 1000000;
+	exec(db, "INSERT INTO session (id, schema_version, start_wall_ns, start_ns, start_ticks,"
+		 " clean_end) VALUES (1, 1, 0, 0, 0, 1)");
+	int64_t t = 0;
+	for (int set = 0; set < 3; set++) {
+		int rate = set == 1 ? 24000 : 48000;
+		int64_t P = set == 1 ? 20 * ms : 10 * ms;
+		t += 100 * ms;
+		ctl(db, &next_id, t, VIRTIO_SND_R_PCM_SET_PARAMS, 1, VIRTIO_SND_S_OK);
+		execf(db,
+		      "INSERT INTO pcm_params (chain, stream, buffer_bytes, period_bytes, features,"
+		      " channels, format, rate, rate_hz, frame_bytes, t_ns) VALUES (%d, 1, 3840, "
+		      "1920,"
+		      " 0, 2, %d, 0, %d, 4, %lld)",
+		      next_id - 1, VIRTIO_SND_PCM_FMT_S16, rate, (long long)t + 5000);
+		t += ms;
+		for (int i = 0; i < 2; i++)
+			tx(db, &next_id, t + i, t + ms + i * P, t + ms + (i + 1) * P, i);
+		ctl(db, &next_id, t + ms - 5000, VIRTIO_SND_R_PCM_START, 1, VIRTIO_SND_S_OK);
+		for (int i = 2; i < 6; i++)
+			tx(db, &next_id, t + ms + (i - 1) * P + 1000, t + ms + i * P,
+			   t + ms + (i + 1) * P, i);
+		t += ms + 6 * P + 500000;
+		ctl(db, &next_id, t, VIRTIO_SND_R_PCM_STOP, 1, VIRTIO_SND_S_OK);
+	}
+	struct ts_session sess;
+	char err[256];
+	cr_assert_eq(ts_load(db, -1, &sess, err, sizeof(err)), 0, "%s", err);
+	/* sets: 48 kHz (runs 1 and 3: the third SET_PARAMS differs from the second only),
+	 * 24 kHz (run 2) */
+	cr_assert_eq(sess.nstreams, 3);
+	struct ts_stats st;
+	cr_assert_eq(ts_compute(&sess, &st), 0);
+	for (size_t i = 0; i < 3; i++) {
+		const struct ts_stream_stats *ss = &st.streams[i];
+		int64_t P = i == 1 ? 20 * ms : 10 * ms;
+		cr_assert_eq(ss->s->param_set, i);
+		cr_assert_eq(ss->s->rate_hz, i == 1 ? 24000u : 48000u);
+		cr_assert_eq(ss->s->nmsgs, 6, "set %zu: %zu messages", i, ss->s->nmsgs);
+		cr_assert_eq(ss->s->nruns, 1);
+		cr_assert_eq(ss->npoints, 6);
+		cr_assert_eq(ss->interval.min, P);
+		cr_assert_eq(ss->interval.max, P);
+		cr_assert(fabs(ss->drift_ppm) < 1e-6, "set %zu drift %f", i, ss->drift_ppm);
+		cr_assert_float_eq(ss->wall_s, 6 * P / 1e9, 1e-9);
+		cr_assert_eq(ss->prebuffered[0], 2);
+	}
+	ts_stats_free(&st);
+	ts_session_free(&sess);
+
+	/* the same parameters sent twice in a row are one set */
+	int64_t t2 = t + 100 * ms;
+	ctl(db, &next_id, t2, VIRTIO_SND_R_PCM_SET_PARAMS, 1, VIRTIO_SND_S_OK);
+	execf(db,
+	      "INSERT INTO pcm_params (chain, stream, buffer_bytes, period_bytes, features,"
+	      " channels, format, rate, rate_hz, frame_bytes, t_ns) VALUES (%d, 1, 3840, 1920,"
+	      " 0, 2, %d, 0, 48000, 4, %lld)",
+	      next_id - 1, VIRTIO_SND_PCM_FMT_S16, (long long)t2 + 5000);
+	cr_assert_eq(ts_load(db, -1, &sess, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sess.nstreams, 3);
+	ts_session_free(&sess);
+	sqlite3_close(db);
+}
+
 Test(stats_session, loader_rejects_a_foreign_database_without_crashing)
 {
 	sqlite3 *db;
