@@ -26,6 +26,7 @@ struct rp_loader {
 	pthread_mutex_t mu;
 	pthread_cond_t avail, space;
 	struct lbatch *head, *tail, *cur;
+	struct lbatch *spare; /* one used batch kept for reuse (its arena stays mapped) */
 	uint32_t queued;
 	bool done, stop;
 	int rc; /* 0 or -VT_E_* once done */
@@ -67,7 +68,17 @@ static void *loader_main(void *arg)
 	bool done = false;
 	int rc = 0;
 	while (!done) {
-		struct lbatch *b = calloc(1, sizeof(*b));
+		pthread_mutex_lock(&l->mu);
+		struct lbatch *b = l->spare;
+		l->spare = NULL;
+		pthread_mutex_unlock(&l->mu);
+		if (b) {
+			b->next = NULL;
+			b->n = b->pos = 0;
+			b->used = 0;
+		} else {
+			b = calloc(1, sizeof(*b));
+		}
 		if (!b) {
 			rc = -VT_E_NOMEM;
 			snprintf(l->err, sizeof(l->err), "out of memory");
@@ -162,9 +173,12 @@ int rp_loader_start(struct vt_reader *r, struct rp_loader **out, char *err, size
 int rp_loader_next(struct rp_loader *l, struct vt_event *ev, char *err, size_t errlen)
 {
 	if (!l->cur || l->cur->pos == l->cur->n) {
-		batch_free(l->cur);
-		l->cur = NULL;
 		pthread_mutex_lock(&l->mu);
+		if (l->cur && !l->spare)
+			l->spare = l->cur;
+		else
+			batch_free(l->cur);
+		l->cur = NULL;
 		while (!l->head && !l->done)
 			pthread_cond_wait(&l->avail, &l->mu);
 		if (l->head) {
@@ -207,6 +221,7 @@ void rp_loader_stop(struct rp_loader *l)
 		batch_free(b);
 	}
 	batch_free(l->cur);
+	batch_free(l->spare);
 	vt_iter_close(l->it);
 	pthread_cond_destroy(&l->avail);
 	pthread_cond_destroy(&l->space);

@@ -589,6 +589,10 @@ static int resolve_pcm(struct vt_iter *it, uint32_t stream, uint64_t from, uint3
 					     " AND stream_offset > ?2 AND stream_offset < ?3 ORDER BY"
 					     " stream_offset", -1, &r->pcm_after, NULL)) != SQLITE_OK))
 		return sql_fail(r, rc, "resolving sink bytes");
+	/* One sink call moves at most one buffer; the device refuses buffers above 16 MiB
+	 * (SET_PARAMS), so a larger count can only come from a damaged row. */
+	if (n > (16u << 20))
+		return rfail(r, -VT_E_CORRUPT, "%s: damaged: a sink write of %u bytes", r->path, n);
 	uint8_t *dst = iter_buf(it, n ? n : 1);
 	if (!dst)
 		return rfail(r, -VT_E_NOMEM, "out of memory");
@@ -736,12 +740,18 @@ int vt_iter_next(struct vt_iter *it, struct vt_event *ev)
 		size_t pn = has_pcm ? (size_t)sqlite3_column_bytes(s, 10) : 0;
 		uint64_t pat = has_pcm ? (uint64_t)sqlite3_column_int64(s, 9) : 0;
 		size_t len = ev->u.io.len;
+		/* The declared length must match the stored bytes before anything is allocated
+		 * from it: a damaged row must not make the reader allocate gigabytes. */
+		if (has_pcm ? dn + pn != len : dn != len)
+			return rfail(r, -VT_E_CORRUPT, "%s: damaged: chain_io %llu holds %zu bytes, "
+						       "expected %zu", r->path,
+				     (unsigned long long)ev->id, dn + pn, len);
 		uint8_t *b = iter_buf(it, len + 1);
 		if (!b)
 			return rfail(r, -VT_E_NOMEM, "out of memory");
 		if (has_pcm) {
 			uint64_t pre = pat - ev->u.io.off;
-			if (pat < ev->u.io.off || pre > dn || dn + pn != len)
+			if (pat < ev->u.io.off || pre > dn)
 				return rfail(r, -VT_E_CORRUPT, "%s: damaged: chain_io %llu does not "
 							       "match its pcm row", r->path,
 					     (unsigned long long)ev->id);

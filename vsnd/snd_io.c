@@ -1,5 +1,5 @@
-/* snd_io.c - virtio-snd PCM I/O (VirtIO 1.2, 5.14.6.8): TX/RX message queues per stream and
- * the two PCM threads that play and capture them one period at a time at the audio rate. */
+/* snd_io.c - virtio-snd PCM I/O (VirtIO 1.2, 5.14.6.8): TX/RX message queues per stream, the
+ * TX/RX threads that pace them one period at a time and the per-stream sink consumers. */
 #include "snd_priv.h"
 
 #include <sched.h>
@@ -23,8 +23,11 @@
  *   device mutex released and marks the period consumed.
  * - A message is completed only when BOTH its period has elapsed on the clock AND the
  *   consumer has consumed it: while a stream's consumer holds a period, the TX thread does
- *   not wait for (nor pass) that stream's next boundary; it waits for the consumer, which
- *   kicks it. Boundaries of other streams that come earlier are still served on time.
+ *   not wait for, nor act at, that stream's next boundary; it waits for the consumer, which
+ *   kicks it. The next period is handed only after the previous message completed, so the
+ *   slot never holds more than one period. Boundaries of other streams that come earlier
+ *   are still served on time; later ones wait with it (the price of a deterministic
+ *   completion order when one of several output sinks is slower than real time).
  * - A sink write that ends after the period's boundary (a blocked ALSA device, a sink
  *   slower than real time) delays the completion to the moment the write returned, and the
  *   stream's timeline is shifted by the sink's share of the lateness (write end minus the
@@ -32,11 +35,18 @@
  *   follows the sink: no burst of catch-up completions afterwards. Lateness of the TX
  *   thread itself (wake-up latency, a virtual clock stepped over several boundaries) is
  *   caught up as before, so the timeline stays drift-free.
- * - Only the TX thread completes TX messages, in (boundary, stream id) order. With a
- *   virtual clock this order depends on nothing but the clock and the inputs: a virtual
- *   clock does not move while the device works (vsnd_dev_quiesce() waits for the consumers
- *   too), a write takes no virtual time, and an `instant` clock is only advanced by the TX
- *   thread's timed wait, which it never starts while a consumer holds a due period.
+ * - Apart from control requests (RELEASE, SET_PARAMS, PREPARE flush the queue) only the TX
+ *   thread completes TX messages, in (boundary, stream id) order. With a virtual clock this
+ *   depends on nothing but the clock and the inputs: a virtual clock does not move while the
+ *   device works (vsnd_dev_quiesce() waits for the consumers too), so a write takes no
+ *   virtual time and never shifts the timeline; an `instant` clock is advanced only by the
+ *   TX thread's timed waits, and it starts none while the stream due next is with its
+ *   consumer (with one output stream, writes happen at the exact virtual time of their
+ *   boundary; with several, time may move on to another stream's earlier boundary during
+ *   a write, which changes no byte and no completion).
+ * - A control request or reset that needs a stream's sink waits until the stream is not
+ *   busy, holding the stream meanwhile (s->hold): the PCM threads then leave it alone, so
+ *   a slow sink cannot make the request wait for period after period.
  * - RX at the end of a message's period: the source is read and the chain completed with
  *   used.len = data + 8, status in the last 8 writable bytes (one thread; a source read is
  *   expected not to block for long).
@@ -308,7 +318,6 @@ static void *consumer_main(void *arg)
 		if (!c->full)
 			break;
 		c->full = false;
-		c->wakes++;
 		uint32_t n = c->bytes;
 		pthread_mutex_unlock(&dev->mu);
 		int r = s->sink->ops->write(s->sink, s->stage, n);
@@ -432,16 +441,8 @@ void snd_workers_stop(struct vsnd_dev *dev)
 		if (dev->st[i].cons.started)
 			pthread_cond_signal(&dev->st[i].cons.cv);
 	pthread_mutex_unlock(&dev->mu);
-	for (uint8_t d = 0; d < 2; d++) {
-		struct snd_worker *w = &dev->workers[d];
-		if (!w->started)
-			continue;
-		pthread_join(w->thread, NULL);
-		pthread_cond_destroy(&w->cv);
-		w->started = false;
-	}
-	/* The TX thread is gone: no new period can be handed; each consumer writes what its
-	 * slot still holds and exits. */
+	/* quit is set: the TX thread hands no new period. Each consumer writes what its slot
+	 * still holds and exits; consumers go first because they kick the TX thread. */
 	for (uint32_t i = 0; i < VSND_MAX_STREAMS; i++) {
 		struct snd_consumer *c = &dev->st[i].cons;
 		if (!c->started)
@@ -449,6 +450,14 @@ void snd_workers_stop(struct vsnd_dev *dev)
 		pthread_join(c->thread, NULL);
 		pthread_cond_destroy(&c->cv);
 		c->started = false;
+	}
+	for (uint8_t d = 0; d < 2; d++) {
+		struct snd_worker *w = &dev->workers[d];
+		if (!w->started)
+			continue;
+		pthread_join(w->thread, NULL);
+		pthread_cond_destroy(&w->cv);
+		w->started = false;
 	}
 }
 

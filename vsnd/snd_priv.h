@@ -36,7 +36,6 @@ struct snd_consumer {
 	bool full;          /* a period waits in the slot, not yet taken */
 	uint32_t bytes;     /* its length */
 	uint64_t handed_ns; /* clock time at which the TX thread filled the slot */
-	uint64_t wakes;     /* periods taken (one wake-up each) */
 };
 
 struct snd_stream {

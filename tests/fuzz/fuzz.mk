@@ -5,12 +5,18 @@
 # " * fuzz-libs: vsnd trace" (default: vsnd trace replay). Adding a target needs no edit here.
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="vmmio ..."]   clang -fsanitize=fuzzer,address,
 #       undefined; each target runs FUZZ_SECONDS, new inputs go to $(BUILD)/fuzz/corpus/<name>
+#   make fuzz-ci        every target for FUZZ_SECONDS (60) in turn, for .ci/run; fails on the
+#       first finding (crash, leak, hang over FUZZ_TIMEOUT s, sanitizer report). The input is
+#       saved as $(BUILD)/fuzz/artifacts/<name>/crash-*: copy it into tests/fuzz/corpus/<name>/
+#       as found_<what> so tests/fuzz/run.sh replays it in `make check` from then on.
 #   make fuzz-replay    $(BUILD)/fuzz/replay_<name>: the harness with a plain main() that
 #       feeds files, built with $(CC) and the normal flags (sanitized under SANITIZE=1); part
 #       of `make check` through tests/fuzz/run.sh.
+#   make fuzz-corpus    regenerate the seed corpora (tests/fuzz/gen_corpus_*.py).
 
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
+FUZZ_TIMEOUT ?= 20
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -49,15 +55,27 @@ $(BUILD)/fuzz/replay_$(1): $(call obj,tests/fuzz/fuzz_$(1).c tests/fuzz/replay_m
 	$$(Q)$$(CC) $$(CFLAGS_BASE) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(call plain_libs_of,$(1)) $$(LDLIBS_ALL)
 
 fuzz-run-$(1): $(FUZZ_DIR)/fuzz_$(1)
-	@mkdir -p $(FUZZ_DIR)/corpus/$(1)
-	$(FUZZ_DIR)/fuzz_$(1) -max_total_time=$$(FUZZ_SECONDS) -print_final_stats=1 \
+	@mkdir -p $(FUZZ_DIR)/corpus/$(1) $(FUZZ_DIR)/artifacts/$(1)
+	$(FUZZ_DIR)/fuzz_$(1) -max_total_time=$$(FUZZ_SECONDS) -timeout=$$(FUZZ_TIMEOUT) \
+		-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/$(1)/ \
 		$(FUZZ_DIR)/corpus/$(1) tests/fuzz/corpus/$(1)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
 
-.PHONY: fuzz fuzz-build fuzz-replay $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-ci fuzz-corpus $(addprefix fuzz-run-,$(FUZZ_TARGETS))
 fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 fuzz: fuzz-build $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+# One target after the other (the fuzzers are single-threaded; the machine has 2 cores).
+fuzz-ci: fuzz-build
+	@set -e; start=$$(date +%s); for t in $(FUZZ_TARGETS); do \
+		$(MAKE) --no-print-directory fuzz-run-$$t FUZZ_SECONDS=$(FUZZ_SECONDS) \
+			FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) || { echo "fuzz-ci: FINDING in $$t"; exit 1; }; \
+	done; echo "fuzz-ci: $(words $(FUZZ_TARGETS)) targets x $(FUZZ_SECONDS) s, no findings," \
+		"$$(( $$(date +%s) - start )) s in all"
+fuzz-corpus:
+	python3 tests/fuzz/gen_corpus_vmmio.py
+	python3 tests/fuzz/gen_corpus_snd.py
+	python3 tests/fuzz/gen_corpus_trace.py
 fuzz-replay: $(addprefix $(BUILD)/fuzz/replay_,$(FUZZ_TARGETS))
 CHECK_DEPS += fuzz-replay
 

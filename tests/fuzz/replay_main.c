@@ -1,13 +1,31 @@
 /* replay_main.c - runs a libFuzzer harness without libFuzzer: feeds every file named on the
- * command line (directories: every regular file inside) to LLVMFuzzerTestOneInput once. */
+ * command line (directories: every regular file inside) to LLVMFuzzerTestOneInput once.
+ * An input that runs longer than FUZZ_REPLAY_TIMEOUT seconds (default 20) is a hang: its
+ * name is printed and the program exits 1 (like libFuzzer's -timeout). */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The input being run, for the watchdog's message (set before each input; the handler
+ * only reads it). */
+static const char *volatile current;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "replay: TIMEOUT (hang) on input ";
+	if (write(2, msg, sizeof(msg) - 1) < 0 ||
+	    (current && write(2, current, strlen(current)) < 0) || write(2, "\n", 1) < 0)
+		_exit(1);
+	_exit(1);
+}
 
 static int run_file(const char *path)
 {
@@ -33,13 +51,18 @@ static int run_file(const char *path)
 	fclose(fp);
 	if (!buf)
 		return -1;
+	const char *env = getenv("FUZZ_REPLAY_TIMEOUT");
+	current = path;
+	alarm(env && atoi(env) > 0 ? (unsigned)atoi(env) : 20);
 	LLVMFuzzerTestOneInput(buf, n);
+	alarm(0);
 	free(buf);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	signal(SIGALRM, on_alarm);
 	int files = 0, errors = 0;
 	for (int i = 1; i < argc; i++) {
 		struct stat st;

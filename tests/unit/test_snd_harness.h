@@ -36,6 +36,7 @@ struct tsink {
 	/* Slow sinks: each write sleeps write_sleep_ns of real time, plus, if jitter_us is set,
 	 * a pseudo-random 0..jitter_us microseconds from jitter_seed (outside the lock). */
 	uint64_t write_sleep_ns;
+	uint32_t slow_writes;          /* if non-zero, only the first slow_writes writes sleep */
 	uint32_t jitter_us, jitter_seed;
 	uint64_t te[TSINK_MAX_WRITES]; /* clock time at the end of each write */
 	int in_write;                  /* a write is in progress right now */
@@ -79,7 +80,7 @@ static inline int tsink_write(struct vsnd_sink *s, const void *buf, uint32_t byt
 		pthread_mutex_unlock(&t->mu);
 		return -5;
 	}
-	uint64_t sleep_ns = t->write_sleep_ns;
+	uint64_t sleep_ns = !t->slow_writes || t->nwrites < t->slow_writes ? t->write_sleep_ns : 0;
 	if (t->jitter_us) {
 		t->jitter_seed = t->jitter_seed * 1103515245u + 12345u;
 		sleep_ns += (uint64_t)((t->jitter_seed >> 8) % (t->jitter_us + 1)) * 1000u;

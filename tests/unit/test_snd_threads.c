@@ -79,6 +79,38 @@ Test(snd_threads, slow_sink_completions_follow_the_sink, .timeout = 30)
 	tdev_fini(&t);
 }
 
+/* A sink that is slow (2.5 periods per write) for three periods and then fast: after the
+ * slow phase the stream plays on from where the sink got to, one period-time per message,
+ * instead of completing the periods it fell behind by in a burst. */
+Test(snd_threads, slow_then_fast_sink_no_catch_up_burst, .timeout = 30)
+{
+	struct tdev t;
+	tdev_init(&t, 2);
+	struct tsink *k = t.sink[0];
+	enum { N = 7, SLOW = 3 };
+	k->write_sleep_ns = P_NS * 5 / 2;
+	k->slow_writes = SLOW;
+	prepare0(&t, N);
+	uint8_t d[PER] = { 0 };
+	struct mem_chain *m[N];
+	for (uint32_t i = 0; i < N; i++)
+		m[i] = tdev_tx(&t, 0, d, PER);
+	cr_assert_eq(tdev_pcm(&t, VIRTIO_SND_R_PCM_START, 0), VIRTIO_SND_S_OK);
+	for (uint32_t i = 0; i < N; i++)
+		expect_io_done(m[i], 8, VIRTIO_SND_S_OK);
+	pthread_mutex_lock(&k->mu);
+	cr_assert_eq(k->nwrites, N);
+	for (uint32_t i = 0; i < N; i++)
+		cr_assert_geq(m[i]->done_ns, k->te[i], "message %u before its write ended", i);
+	/* The timeline restarted when the last slow write ended. */
+	for (uint32_t i = SLOW; i < N; i++)
+		cr_assert_geq(m[i]->done_ns, k->te[SLOW - 1] + (i - SLOW + 1) * P_NS,
+			      "message %u completed %.3f ms after the slow phase", i,
+			      (double)(m[i]->done_ns - k->te[SLOW - 1]) / 1e6);
+	pthread_mutex_unlock(&k->mu);
+	tdev_fini(&t);
+}
+
 /* A sink whose write takes half a period does not slow the stream down: 20 periods still
  * take 20 period-times within 5 % (host scheduling noise gets up to three attempts;
  * earliness fails at once). */
