@@ -67,6 +67,19 @@ if record pause --play "$T/tw.wav" --scenario pause; then
 	case "$seq" in *"START STOP START"*) ok "pause: controls $seq";; *) bad "pause: controls '$seq'";; esac
 fi
 
+# a user's own kernel and initramfs (here: the built ones, passed explicitly)
+if record own --play "$T/tw.wav" --kernel "$BUILD/guest/Image" --initrd "$BUILD/guest/initramfs.cpio"; then
+	if out=$($AT expect-play "$T/tw.wav" "$T/own.out.wav" 2>&1); then ok "own kernel/initrd: $out"; else bad "own kernel/initrd: $out"; fi
+fi
+
+# unusable input: clear message, exit 2, no trace written
+$AT gen s16 12345 2 1000 "$T/oddrate.wav"
+for args in "--play $T/nosuch.wav" "--play $T/oddrate.wav" "--scenario nosuch" "--period 0" "--bogus"; do
+	"$VT" record -o "$T/bad.db" $args >"$T/bad.log" 2>&1; rc=$?
+	if [ "$rc" = 2 ] && [ ! -e "$T/bad.db" ] && grep -q "vsndtrace record:" "$T/bad.log"; then ok "record $args: exit 2: $(head -1 "$T/bad.log")"
+	else bad "record $args: exit $rc"; fi
+done
+
 # capture from a file source: the guest's checksum of what it captured
 $AT gen s16 48000 2 24000 "$T/cap.wav"
 if record capture --capture-from "$T/cap.wav"; then
