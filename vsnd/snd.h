@@ -65,7 +65,8 @@ struct vsnd_dev;
 /* cfg NULL means vsnd_config_default(). Returns NULL if cfg is invalid (counts above the
  * maxima, undefined or unsupported format/rate/feature bits, IMA_ADPCM, channels_min 0 or >
  * channels_max, chmap channels > 18 or positions > 36); the sinks then stay the caller's.
- * The device runs two PCM threads (all output streams / all input streams); every timed wait
+ * The device runs a TX thread (all output streams), an RX thread (all input streams) and one
+ * sink-consumer thread per output stream; every timed wait
  * goes through host->clock->ops->wait_until. A sink's report hook, if set, is also called by
  * the device (underrun/overrun) with the device lock held: it must not call back in. */
 struct vsnd_dev *vsnd_dev_new(const struct vsnd_config *cfg, const struct vsnd_host *host);
