@@ -1,8 +1,9 @@
 # bench/e2e.mk - end-to-end figures of `make bench` (bench/bench_e2e.c, bench/README.md):
 #   bench-emu      boot to /init (5 boots), guest MIPS (bare metal, Linux user), idle guest CPU
 #   bench-record   CPU cost of --trace on a real 6 s guest playback (alternating runs)
-#   bench-memory   replay speed and peak memory on synthetic 1- and 10-minute sessions
-#   bench-long     the same on real 1- and 10-minute guest recordings (~12 min; not in `bench`)
+#   bench-memory   replay speed, stats time, peak memory on synthetic 1- and 10-minute sessions
+#   bench-long     the same on real 1- and 10-minute guest recordings, and --trace cost on the
+#                  1-minute one (~14 min of wall time; not part of `make bench`)
 BENCH_E2E_BIN := $(BUILD)/bench/bench_e2e
 BENCH_E2E_DIR := $(BUILD)/bench
 BENCH_GUEST_INIT := $(BENCH_E2E_DIR)/guest_bench

@@ -622,7 +622,7 @@ int vt_replay_run_reader(struct vt_reader *r, const struct vt_replay_opts *opts,
 	}
 	/* Read the file through a memory map: fewer copies for the PCM blobs. */
 	sqlite3_exec(vt_reader_db(r), "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
-	rc = rp_loader_start(r, &rp->ld, err, errlen);
+	rc = rp_loader_start(r, rp->o.verify, &rp->ld, err, errlen);
 	if (rc)
 		goto out;
 

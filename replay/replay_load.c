@@ -7,8 +7,8 @@
 
 #include "replay/replay_load.h"
 
-#define LB_EVENTS 256  /* events per batch */
-#define LB_MAX_QUEUED 64 /* batches read ahead at most */
+#define LB_EVENTS 256   /* events per batch */
+#define LB_MAX_QUEUED 8 /* batches read ahead at most (the engine looks 1 s ahead) */
 
 struct lbatch {
 	struct lbatch *next;
@@ -26,8 +26,12 @@ struct rp_loader {
 	pthread_mutex_t mu;
 	pthread_cond_t avail, space;
 	struct lbatch *head, *tail, *cur;
-	struct lbatch *spare; /* one used batch kept for reuse (its arena stays mapped) */
+	/* Used batches kept for reuse: their arenas keep their size and stay mapped, so a long
+	 * session costs no allocation and no page fault per batch. At most LB_MAX_QUEUED + 2
+	 * batches ever exist. */
+	struct lbatch *free;
 	uint32_t queued;
+	bool keep_written;
 	bool done, stop;
 	int rc; /* 0 or -VT_E_* once done */
 	char err[512];
@@ -69,8 +73,9 @@ static void *loader_main(void *arg)
 	int rc = 0;
 	while (!done) {
 		pthread_mutex_lock(&l->mu);
-		struct lbatch *b = l->spare;
-		l->spare = NULL;
+		struct lbatch *b = l->free;
+		if (b)
+			l->free = b->next;
 		pthread_mutex_unlock(&l->mu);
 		if (b) {
 			b->next = NULL;
@@ -95,7 +100,10 @@ static void *loader_main(void *arg)
 				done = true;
 				break;
 			}
-			size_t d = arena_put(b, ev->data, ev->data ? ev->data_len : 0);
+			bool written = ev->kind == VT_EV_CHAIN_WRITE || ev->kind == VT_EV_SINK_WRITE;
+			size_t d = SIZE_MAX - 1;
+			if (!written || l->keep_written)
+				d = arena_put(b, ev->data, ev->data ? ev->data_len : 0);
 			size_t k = SIZE_MAX;
 			if (ev->kind == VT_EV_CHAIN && ev->u.chain.ndescs && ev->u.chain.descs)
 				k = arena_put(b, ev->u.chain.descs,
@@ -139,7 +147,8 @@ static void *loader_main(void *arg)
 	return NULL;
 }
 
-int rp_loader_start(struct vt_reader *r, struct rp_loader **out, char *err, size_t errlen)
+int rp_loader_start(struct vt_reader *r, bool keep_written, struct rp_loader **out, char *err,
+		    size_t errlen)
 {
 	*out = NULL;
 	struct rp_loader *l = calloc(1, sizeof(*l));
@@ -148,6 +157,7 @@ int rp_loader_start(struct vt_reader *r, struct rp_loader **out, char *err, size
 		return -VT_E_NOMEM;
 	}
 	l->r = r;
+	l->keep_written = keep_written;
 	int rc = vt_iter_open(r, &l->it);
 	if (rc) {
 		snprintf(err, errlen, "%s", vt_reader_errmsg(r));
@@ -174,10 +184,10 @@ int rp_loader_next(struct rp_loader *l, struct vt_event *ev, char *err, size_t e
 {
 	if (!l->cur || l->cur->pos == l->cur->n) {
 		pthread_mutex_lock(&l->mu);
-		if (l->cur && !l->spare)
-			l->spare = l->cur;
-		else
-			batch_free(l->cur);
+		if (l->cur) {
+			l->cur->next = l->free;
+			l->free = l->cur;
+		}
 		l->cur = NULL;
 		while (!l->head && !l->done)
 			pthread_cond_wait(&l->avail, &l->mu);
@@ -199,7 +209,7 @@ int rp_loader_next(struct rp_loader *l, struct vt_event *ev, char *err, size_t e
 	}
 	uint32_t i = l->cur->pos++;
 	*ev = l->cur->ev[i];
-	ev->data = l->cur->arena + l->cur->data_off[i];
+	ev->data = l->cur->data_off[i] == SIZE_MAX - 1 ? NULL : l->cur->arena + l->cur->data_off[i];
 	if (ev->kind == VT_EV_CHAIN)
 		ev->u.chain.descs = l->cur->desc_off[i] == SIZE_MAX
 			? NULL : (const struct vsnd_desc *)(l->cur->arena + l->cur->desc_off[i]);
@@ -221,7 +231,11 @@ void rp_loader_stop(struct rp_loader *l)
 		batch_free(b);
 	}
 	batch_free(l->cur);
-	batch_free(l->spare);
+	while (l->free) {
+		struct lbatch *b = l->free;
+		l->free = b->next;
+		batch_free(b);
+	}
 	vt_iter_close(l->it);
 	pthread_cond_destroy(&l->avail);
 	pthread_cond_destroy(&l->space);

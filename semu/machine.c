@@ -607,6 +607,7 @@ struct machine *machine_new(const struct machine_cfg *cfg, char *err, size_t err
 		struct snd_slot_cfg sc = {
 			.sink_spec = cfg->snd_sink,
 			.source_spec = cfg->snd_source,
+			.config = cfg->snd_config,
 			.mem = m->gmem,
 			.irq = plic_irq_line(m->plic, MACHINE_VIRTIO_IRQ),
 			.clock = &m->clock,

@@ -38,6 +38,7 @@ struct machine_cfg {
 	int with_snd;               /* map the virtio-snd slot */
 	const char *snd_sink;       /* NULL = "null" */
 	const char *snd_source;     /* NULL = "silence" */
+	const struct vsnd_config *snd_config; /* NULL = vsnd_config_default() */
 	struct snd_slot_hooks snd_hooks;
 	double max_seconds;         /* 0 = no watchdog */
 	const char *bench_marker;   /* console text whose first appearance is timed; NULL = none */

@@ -21,7 +21,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: semu -k IMAGE [-i INITRD] [-a BOOTARGS] [-m MIB] [--snd-sink SPEC]\n"
-		"            [--snd-source SPEC] [--trace FILE] [--max-seconds N]\n"
+		"            [--snd-source SPEC] [--snd-config SPEC] [--trace FILE] [--max-seconds N]\n"
 		"            [--bench-boot[=MARKER]] [--no-snd]\n"
 		"\n"
 		"Boots a Linux rv32 kernel Image in S-mode on an RV32IMA machine with an SBI, a\n"
@@ -32,9 +32,27 @@ static void usage(FILE *f)
 		"  -a, --append ARGS      kernel command line (default: the kernel's built-in one)\n"
 		"  -m, --memory MIB       RAM size in MiB, %u..%u (default 128)\n"
 		"      --snd-sink SPEC    output: null | wav:PATH | flac:PATH | alsa[:DEVICE]\n"
-		"                         (default null)\n"
+		"                         (default null). With several output streams the first\n"
+		"                         plays into SPEC and output stream N into PATH with\n"
+		"                         \"-sN\" before the extension (out.wav -> out-s1.wav);\n"
+		"                         null and alsa sinks are opened once per stream\n"
 		"      --snd-source SPEC  input: silence | sine[:HZ] | file:PATH | wav:PATH |\n"
-		"                         flac:PATH | alsa[:DEVICE] (default silence)\n"
+		"                         flac:PATH | alsa[:DEVICE] (default silence); every input\n"
+		"                         stream reads its own instance\n"
+		"      --snd-config SPEC  the device's streams, jacks and channel maps (default:\n"
+		"                         one output and one input stream, nid 0, 1..8 channels,\n"
+		"                         u8 s16 s24_3 s24 s32 float, all 14 rates; a headphone\n"
+		"                         jack; mono and stereo chmaps). SPEC: a preset (default,\n"
+		"                         stereo-out, multi = 2 outputs + 1 input, minimal) and/or\n"
+		"                         ';'-separated sections, each replacing that list:\n"
+		"                         streams=DIR[:fmt=F+F][:rate=HZ+LO-HI][:ch=N|N-M][:nid=N]\n"
+		"                         [:feat=polling+xruns],... (DIR out or in)\n"
+		"                         jacks=KIND[:connected|:disconnected][:remap][:nid=N],...\n"
+		"                         (KIND hp speaker line-out mic line-in hdmi ...)\n"
+		"                         chmaps=DIR:POS+POS[:nid=N],... (POS FL FR FC LFE ...)\n"
+		"                         or SECTION=none. Example: 'streams=out:fmt=s16:rate=\n"
+		"                         44100-48000:ch=1-2,in:fmt=s16;jacks=hp,mic;chmaps=out:\n"
+		"                         FL+FR'. Full grammar: docs/semu.md\n"
 		"      --no-snd           no virtio-snd device\n"
 		"      --trace FILE       record the virtio-snd session into SQLite database FILE\n"
 		"      --max-seconds N    stop after N seconds of wall time (exit status 124)\n"
@@ -128,7 +146,7 @@ static int trace_close(struct vt_recorder *rec)
 	return vt_recorder_close(rec);
 }
 
-enum { OPT_SINK = 256, OPT_SOURCE, OPT_TRACE, OPT_MAXSEC, OPT_BENCH, OPT_NOSND };
+enum { OPT_SINK = 256, OPT_SOURCE, OPT_TRACE, OPT_MAXSEC, OPT_BENCH, OPT_NOSND, OPT_SNDCFG };
 
 int main(int argc, char **argv)
 {
@@ -139,6 +157,7 @@ int main(int argc, char **argv)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "snd-sink", required_argument, NULL, OPT_SINK },
 		{ "snd-source", required_argument, NULL, OPT_SOURCE },
+		{ "snd-config", required_argument, NULL, OPT_SNDCFG },
 		{ "no-snd", no_argument, NULL, OPT_NOSND },
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "max-seconds", required_argument, NULL, OPT_MAXSEC },
@@ -154,6 +173,7 @@ int main(int argc, char **argv)
 		.handle_signals = 1,
 	};
 	const char *trace_path = NULL;
+	struct vsnd_config snd_config;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":k:i:a:m:h", opts, NULL)) != -1) {
@@ -172,6 +192,15 @@ int main(int argc, char **argv)
 		case OPT_SINK: cfg.snd_sink = optarg; break;
 		case OPT_SOURCE: cfg.snd_source = optarg; break;
 		case OPT_NOSND: cfg.with_snd = 0; break;
+		case OPT_SNDCFG: {
+			char why[512];
+			if (vsnd_config_parse(optarg, &snd_config, why, sizeof(why))) {
+				fprintf(stderr, "semu: --snd-config: %s\n", why);
+				return EXIT_USAGE;
+			}
+			cfg.snd_config = &snd_config;
+			break;
+		}
 		case OPT_TRACE: trace_path = optarg; break;
 		case OPT_MAXSEC:
 			if (parse_seconds(optarg, &cfg.max_seconds)) {

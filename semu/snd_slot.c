@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct snd_slot {
 	struct vsnd_config cfg;
@@ -58,6 +59,21 @@ static int slot_make_sink(const struct snd_slot_cfg *cfg, const char *spec, int 
 	return 0;
 }
 
+/* "wav:out.wav" for a later output stream n -> "wav:out-sN.wav" (no extension: appended);
+ * other specs are used as they are. */
+static void derive_sink_spec(char *out, size_t n, const char *spec, uint32_t stream)
+{
+	const char *colon = strchr(spec, ':');
+	const char *dot = strrchr(spec, '.');
+	const char *slash = strrchr(spec, '/');
+	if (!colon || (strncmp(spec, "wav:", 4) && strncmp(spec, "flac:", 5)))
+		snprintf(out, n, "%s", spec);
+	else if (!dot || dot < colon || (slash && dot < slash))
+		snprintf(out, n, "%s-s%u", spec, stream);
+	else
+		snprintf(out, n, "%.*s-s%u%s", (int)(dot - spec), spec, stream, dot);
+}
+
 struct snd_slot *snd_slot_new(const struct snd_slot_cfg *cfg, char *err, size_t errlen)
 {
 	struct snd_slot *s = calloc(1, sizeof(*s));
@@ -65,25 +81,38 @@ struct snd_slot *snd_slot_new(const struct snd_slot_cfg *cfg, char *err, size_t 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	vsnd_config_default(&s->cfg);
+	if (cfg->config)
+		s->cfg = *cfg->config;
+	else
+		vsnd_config_default(&s->cfg);
 
 	struct vsnd_host host = { 0 };
 	host.clock = cfg->clock ? cfg->clock : &vsnd_clock_monotonic;
 	host.needs_reset = slot_needs_reset;
 	host.rt_priority = 10; /* audio deadlines on a loaded host; ignored without privilege */
 	host.opaque = s;
-	/* One sink per stream by direction: every output stream plays into --snd-sink, every
-	 * input stream captures from --snd-source (the default config has one of each). */
+	/* One sink per stream by direction: output streams play into --snd-sink (later ones
+	 * into derived file names), input streams capture from --snd-source. */
+	int outputs = 0;
 	for (uint32_t i = 0; i < s->cfg.nstreams && i < VSND_MAX_STREAMS; i++) {
 		int dir = s->cfg.streams[i].direction;
 		const char *spec = dir == VIRTIO_SND_D_OUTPUT ? (cfg->sink_spec ? cfg->sink_spec : "null")
 							      : (cfg->source_spec ? cfg->source_spec : "silence");
+		char derived[1024];
+		if (dir == VIRTIO_SND_D_OUTPUT && outputs++) {
+			derive_sink_spec(derived, sizeof(derived), spec, i);
+			spec = derived;
+		}
 		if (slot_make_sink(cfg, spec, dir, i, &host.sinks[i], err, errlen))
 			goto fail_sinks;
 	}
 	s->dev = vsnd_dev_new(&s->cfg, &host);
 	if (!s->dev) {
-		snprintf(err, errlen, "cannot create the virtio-snd device");
+		char why[512];
+		if (vsnd_config_check(&s->cfg, why, sizeof(why)))
+			snprintf(err, errlen, "bad virtio-snd configuration: %s", why);
+		else
+			snprintf(err, errlen, "cannot create the virtio-snd device");
 		goto fail_sinks;
 	}
 

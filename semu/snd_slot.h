@@ -31,8 +31,13 @@ struct snd_slot_hooks {
 };
 
 struct snd_slot_cfg {
-	const char *sink_spec;   /* output stream; NULL = "null" */
-	const char *source_spec; /* input stream; NULL = "silence" */
+	/* Output streams: the first plays into sink_spec; with a wav:PATH or flac:PATH sink,
+	 * every later output stream N gets its own file, PATH with "-sN" before the extension
+	 * (as vsndtrace replay names them); other sinks are opened once per stream. */
+	const char *sink_spec;   /* NULL = "null" */
+	/* Every input stream captures from its own instance of this source. */
+	const char *source_spec; /* NULL = "silence" */
+	const struct vsnd_config *config; /* the device's configuration (copied); NULL = default */
 	struct vsnd_gmem mem;    /* guest RAM */
 	struct vsnd_irq irq;     /* the slot's PLIC line */
 	struct vsnd_clock *clock;

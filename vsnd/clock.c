@@ -61,12 +61,15 @@ struct vsnd_clock vsnd_clock_monotonic = { .ops = &mono_ops, .opaque = NULL };
 /* ---- virtual clock ----
  * Each blocked wait_until() call has a waiter record on its stack, linked into the clock's
  * list under vc->lock. A setter marks the records whose deadline is reached (`fired`), takes
- * a reference on each, drops vc->lock and then, one at a time, locks the waiter's mutex and
- * broadcasts its cv. Because the waiter holds its mutex from its deadline check until
- * pthread_cond_wait() releases it atomically, the broadcast cannot slip into that window
- * (no lost wake-up). The setter never holds vc->lock and a waiter mutex together; a waiter
- * takes vc->lock under its mutex, so there is no lock-order cycle. A returning waiter waits
- * until no setter references its record any more, with its own mutex released. */
+ * a reference on each, drops vc->lock and then, one at a time, locks and unlocks the
+ * waiter's mutex and broadcasts its cv. Because the waiter holds its mutex from its deadline
+ * check until pthread_cond_wait() releases it atomically, once the setter got the mutex the
+ * waiter is inside pthread_cond_wait() (or already awake), so the broadcast made after the
+ * unlock is not lost; making it after the unlock spares the woken thread from blocking at
+ * once on a mutex the setter still holds. The setter never holds vc->lock and a waiter
+ * mutex together; a waiter takes vc->lock under its mutex, so there is no lock-order cycle.
+ * A returning waiter waits until no setter references its record any more (its cv is still
+ * used by the broadcast), with its own mutex released. */
 
 struct vc_waiter {
 	struct vc_waiter *prev, *next; /* clock's list of blocked waiters */
@@ -133,8 +136,8 @@ static void vc_wake(struct vsnd_vclock *vc, struct vc_waiter *list)
 		struct vc_waiter *w = list;
 		list = w->wnext;
 		pthread_mutex_lock(w->mu);
-		pthread_cond_broadcast(w->cv);
 		pthread_mutex_unlock(w->mu);
+		pthread_cond_broadcast(w->cv);
 		pthread_mutex_lock(&vc->lock);
 		if (--w->refs == 0)
 			pthread_cond_broadcast(&vc->unref);

@@ -180,6 +180,12 @@ struct vsnd_dev *vsnd_dev_new(const struct vsnd_config *cfg, const struct vsnd_h
 		free(dev);
 		return NULL;
 	}
+	if (pthread_cond_init(&dev->quiet_cv, NULL)) {
+		pthread_cond_destroy(&dev->idle_cv);
+		pthread_mutex_destroy(&dev->mu);
+		free(dev);
+		return NULL;
+	}
 	for (uint32_t i = 0; i < cfg->njacks; i++)
 		dev->jacks[i].connected = cfg->jacks[i].connected;
 	for (uint32_t i = 0; i < VSND_MAX_STREAMS; i++) {
@@ -237,6 +243,7 @@ void vsnd_dev_free(struct vsnd_dev *dev)
 			s->sink->ops->destroy(s->sink);
 		free(s->stage);
 	}
+	pthread_cond_destroy(&dev->quiet_cv);
 	pthread_cond_destroy(&dev->idle_cv);
 	pthread_mutex_destroy(&dev->mu);
 	free(dev);

@@ -45,6 +45,41 @@ struct vsnd_config {
  * U8 S16 S24_3 S24 S32 FLOAT, all 14 rates; stereo and mono chmaps. */
 void vsnd_config_default(struct vsnd_config *cfg);
 
+/* ---- the configuration as text (snd_config.c; grammar in docs/semu.md, "Device
+ * configuration: --snd-config") ----
+ * SPEC := SECTION {';' SECTION}; SECTION := PRESET | streams=LIST | jacks=LIST | chmaps=LIST
+ * e.g. "streams=out:fmt=s16+s32:rate=44100-48000:ch=1-2,in:fmt=s16:rate=48000:ch=2;
+ *       jacks=hp:connected,mic;chmaps=out:FL+FR,in:MONO". */
+
+/* Enough for vsnd_config_format() of any configuration it accepts (with the NUL). */
+#define VSND_CONFIG_TEXT_MAX 8192
+
+/* Presets: "default" (vsnd_config_default), "stereo-out" (one output stream, 1..2 channels,
+ * headphone jack, output chmaps only), "multi" (outputs 0 and 1, input 2, headphone and mic
+ * jacks), "minimal" (facts sheet 4.9: S16 at 44100/48000 Hz, 1..2 channels, one stream per
+ * direction, headphone jack, no chmaps). Returns 0, or -1 for an unknown name (cfg untouched). */
+int vsnd_config_preset(const char *name, struct vsnd_config *cfg);
+
+/* Parses spec into *cfg. Parsing STARTS FROM THE DEFAULT configuration (or from the preset
+ * named by the first section); each streams=/jacks=/chmaps= section replaces that whole list.
+ * When streams= is given but chmaps= is not, inherited chmaps whose (nid, direction) has no
+ * stream are dropped (Linux 6.1 fails the probe on them). NULL or "" means the default.
+ * The result is checked with vsnd_config_check(). Returns 0; or -1 with a message naming the
+ * bad token and what was expected in err (if errlen > 0), *cfg then unspecified. */
+int vsnd_config_parse(const char *spec, struct vsnd_config *cfg, char *err, size_t errlen);
+
+/* The checks behind vsnd_config_parse(): counts within the maxima, stream channels within
+ * 1..8, known and supported formats (not IMA_ADPCM), rates and features, chmap channels 1..18
+ * and positions 0..36 with a stream of the same nid and direction, and finally vsnd_dev_new()
+ * itself (a device is created and freed). Returns 0, or -1 with a message in err. */
+int vsnd_config_check(const struct vsnd_config *cfg, char *err, size_t errlen);
+
+/* Prints cfg in the grammar above, all three sections, so that vsnd_config_parse() of the
+ * text gives back an equal configuration (unused entries and positions zero). Returns the
+ * length written (without the NUL), or -1 if buf is too small or cfg fails the checks of
+ * vsnd_config_check() (which it runs without creating a device). */
+int vsnd_config_format(const struct vsnd_config *cfg, char *buf, size_t n);
+
 /* What the device calls outward. */
 struct vsnd_host {
 	struct vsnd_clock *clock;

@@ -60,6 +60,8 @@ static uint64_t frames_ns(uint64_t frames, uint32_t rate)
 	return (uint64_t)((unsigned __int128)frames * 1000000000u / rate);
 }
 
+static uint64_t stream_deadline(const struct snd_stream *s);
+
 void snd_kick(struct vsnd_dev *dev, uint8_t direction)
 {
 	struct snd_worker *w = &dev->workers[direction & 1];
@@ -73,10 +75,10 @@ void snd_wait_not_busy(struct vsnd_dev *dev, struct snd_stream *s)
 	/* Hold the stream meanwhile: once its consumer (or the RX thread) is done, the PCM
 	 * thread must not complete a message or start the next period before the caller,
 	 * which is waiting for the device mutex, gets it back. */
-	s->hold = true;
+	s->hold++;
 	while (s->busy)
 		pthread_cond_wait(&dev->idle_cv, &dev->mu);
-	s->hold = false;
+	s->hold--;
 	snd_kick(dev, s->cfg.direction);
 }
 
@@ -190,6 +192,7 @@ void snd_io_submit(struct vsnd_dev *dev, struct vsnd_chain *c)
 	m->frames = data / s->p.frame_bytes;
 	m->bytes = m->frames * s->p.frame_bytes;
 	m->status = VIRTIO_SND_S_OK;
+	const uint64_t before = stream_deadline(s);
 	if (s->qtail)
 		s->qtail->next = m;
 	else
@@ -204,7 +207,14 @@ void snd_io_submit(struct vsnd_dev *dev, struct vsnd_chain *c)
 			s->base_ns = vsnd_clock_now(dev->clock);
 			s->run_frames = 0;
 		}
-		snd_kick(dev, s->cfg.direction);
+		/* The PCM thread's next move depends only on the streams' deadlines, their busy
+		 * flags and the time: if this stream's deadline did not change (a message queued
+		 * behind one that is due first) or comes after the deadline the thread already
+		 * waits for, it would only scan and sleep again, so it is not woken. */
+		const struct snd_worker *w = &dev->workers[s->cfg.direction & 1];
+		const uint64_t after = stream_deadline(s);
+		if (after != before && (!w->waiting || after <= w->deadline))
+			snd_kick(dev, s->cfg.direction);
 	}
 }
 
@@ -241,11 +251,15 @@ static uint64_t stream_deadline(const struct snd_stream *s)
 static void mark_idle(struct vsnd_dev *dev, struct snd_stream *s)
 {
 	s->busy = false;
-	pthread_cond_broadcast(&dev->idle_cv);
+	if (s->hold)
+		pthread_cond_broadcast(&dev->idle_cv); /* snd_wait_not_busy() */
+	snd_note_quiet(dev);
 }
 
-/* The TX thread: with dev->mu held, the boundary of s is due and no consumer holds it. */
-static void tx_step(struct vsnd_dev *dev, struct snd_stream *s)
+/* The TX thread: with dev->mu held, the boundary of s is due and no consumer holds it.
+ * Returns true if a period was handed to s's consumer: the caller signals it (after
+ * releasing dev->mu, so the consumer does not wake up only to block on it). */
+static bool tx_step(struct vsnd_dev *dev, struct snd_stream *s)
 {
 	if (s->playing) {
 		/* Its period is over and the sink consumed it: complete it; latency = bytes still
@@ -257,26 +271,26 @@ static void tx_step(struct vsnd_dev *dev, struct snd_stream *s)
 		msg_done(s, m, m->status, (uint32_t)lat, 0);
 		if (!s->qhead)
 			xrun(dev, s);
-		return;
+		return false;
 	}
 	struct snd_msg *m = pop(s);
 	s->playing = m;
 	s->run_frames += m->frames;
 	s->stats.frames += m->frames;
 	if (!m->bytes)
-		return;
+		return false;
 	uint32_t got = vsnd_chain_read(m->chain, sizeof(struct virtio_snd_pcm_xfer), s->stage,
 				       m->bytes);
 	if (got < m->bytes)
 		memset(s->stage + got, 0, m->bytes - got);
 	if (!s->sink || !s->sink_open || !s->sink->ops->write || !s->cons.started)
-		return;
+		return false;
 	/* Hand the period to the consumer; m stays s->playing: flushes wait for busy. */
 	s->busy = true;
 	s->cons.full = true;
 	s->cons.bytes = m->bytes;
 	s->cons.handed_ns = vsnd_clock_now(dev->clock);
-	pthread_cond_signal(&s->cons.cv);
+	return true;
 }
 
 /* A consumer finished a period at `now` with write() result r (dev->mu held). */
@@ -291,8 +305,11 @@ static void tx_consumed(struct vsnd_dev *dev, struct snd_stream *s, int r, uint6
 		if (now > from)
 			s->base_ns += now - from;
 	}
+	/* Kick first: a quiesce caller is then not woken while the TX thread still has to
+	 * look at the stream again. The consumer signals the TX thread's cv once it released
+	 * dev->mu, so that the TX thread does not wake up only to block on it. */
+	dev->workers[VIRTIO_SND_D_OUTPUT].kicked = true;
 	mark_idle(dev, s);
-	snd_kick(dev, VIRTIO_SND_D_OUTPUT);
 }
 
 static void set_rt_priority(const struct vsnd_dev *dev)
@@ -323,6 +340,10 @@ static void *consumer_main(void *arg)
 		int r = s->sink->ops->write(s->sink, s->stage, n);
 		pthread_mutex_lock(&dev->mu);
 		tx_consumed(dev, s, r, vsnd_clock_now(dev->clock));
+		/* The TX thread's cv lives until after every consumer was joined. */
+		pthread_mutex_unlock(&dev->mu);
+		pthread_cond_signal(&dev->workers[VIRTIO_SND_D_OUTPUT].cv);
+		pthread_mutex_lock(&dev->mu);
 	}
 	pthread_mutex_unlock(&dev->mu);
 	return NULL;
@@ -361,6 +382,7 @@ static void *worker_main(void *arg)
 	struct snd_worker *w = arg;
 	struct vsnd_dev *dev = w->dev;
 	set_rt_priority(dev);
+	uint32_t to_signal = 0; /* consumers handed a period, not yet signalled (stream bits) */
 	pthread_mutex_lock(&dev->mu);
 	while (!dev->quit) {
 		w->kicked = false;
@@ -382,15 +404,27 @@ static void *worker_main(void *arg)
 			 * waiting for, or acting at, that boundary. */
 			bd = VSND_CLOCK_NEVER;
 		} else if (best && bd <= now) {
-			if (w->direction == VIRTIO_SND_D_OUTPUT)
-				tx_step(dev, best);
-			else
+			if (w->direction != VIRTIO_SND_D_OUTPUT)
 				rx_step(dev, best);
+			else if (tx_step(dev, best))
+				to_signal |= 1u << best->id;
+			continue;
+		}
+		if (to_signal) {
+			/* The consumer cvs outlive this thread (snd_workers_stop). The state may
+			 * change while mu is released: scan again. */
+			uint32_t sig = to_signal;
+			to_signal = 0;
+			pthread_mutex_unlock(&dev->mu);
+			for (uint32_t i = 0; sig; i++, sig >>= 1)
+				if (sig & 1)
+					pthread_cond_signal(&dev->st[i].cons.cv);
+			pthread_mutex_lock(&dev->mu);
 			continue;
 		}
 		w->waiting = true;
 		w->deadline = bd;
-		pthread_cond_broadcast(&dev->idle_cv);
+		snd_note_quiet(dev);
 		dev->clock->ops->wait_until(dev->clock, &w->cv, &dev->mu, bd);
 		w->waiting = false;
 	}
@@ -435,6 +469,7 @@ void snd_workers_stop(struct vsnd_dev *dev)
 {
 	pthread_mutex_lock(&dev->mu);
 	dev->quit = true;
+	pthread_cond_broadcast(&dev->quiet_cv);
 	for (uint8_t d = 0; d < 2; d++)
 		snd_kick(dev, d);
 	for (uint32_t i = 0; i < VSND_MAX_STREAMS; i++)
@@ -443,14 +478,9 @@ void snd_workers_stop(struct vsnd_dev *dev)
 	pthread_mutex_unlock(&dev->mu);
 	/* quit is set: the TX thread hands no new period. Each consumer writes what its slot
 	 * still holds and exits; consumers go first because they kick the TX thread. */
-	for (uint32_t i = 0; i < VSND_MAX_STREAMS; i++) {
-		struct snd_consumer *c = &dev->st[i].cons;
-		if (!c->started)
-			continue;
-		pthread_join(c->thread, NULL);
-		pthread_cond_destroy(&c->cv);
-		c->started = false;
-	}
+	for (uint32_t i = 0; i < VSND_MAX_STREAMS; i++)
+		if (dev->st[i].cons.started)
+			pthread_join(dev->st[i].cons.thread, NULL);
 	for (uint8_t d = 0; d < 2; d++) {
 		struct snd_worker *w = &dev->workers[d];
 		if (!w->started)
@@ -459,26 +489,56 @@ void snd_workers_stop(struct vsnd_dev *dev)
 		pthread_cond_destroy(&w->cv);
 		w->started = false;
 	}
+	/* Only now: the TX thread signals consumer cvs with dev->mu released, possibly after
+	 * their thread exited. */
+	for (uint32_t i = 0; i < VSND_MAX_STREAMS; i++) {
+		struct snd_consumer *c = &dev->st[i].cons;
+		if (!c->started)
+			continue;
+		pthread_cond_destroy(&c->cv);
+		c->started = false;
+	}
+}
+
+/* With dev->mu held: every PCM thread is blocked waiting for new work or for a deadline
+ * still ahead of the clock, and no sink or source call is in progress. */
+static bool dev_quiet(struct vsnd_dev *dev)
+{
+	for (uint32_t i = 0; i < VSND_MAX_STREAMS; i++)
+		if (dev->st[i].busy) /* a consumer holding a period, or the RX thread reading */
+			return false;
+	uint64_t now = 0;
+	bool have_now = false;
+	for (uint8_t d = 0; d < 2; d++) {
+		const struct snd_worker *w = &dev->workers[d];
+		if (!w->started)
+			continue;
+		if (!w->waiting || w->kicked)
+			return false;
+		if (w->deadline == VSND_CLOCK_NEVER)
+			continue;
+		if (!have_now) {
+			now = vsnd_clock_now(dev->clock);
+			have_now = true;
+		}
+		if (w->deadline <= now)
+			return false;
+	}
+	return true;
+}
+
+void snd_note_quiet(struct vsnd_dev *dev)
+{
+	if (dev->quiescers && dev_quiet(dev))
+		pthread_cond_broadcast(&dev->quiet_cv);
 }
 
 void vsnd_dev_quiesce(struct vsnd_dev *dev)
 {
 	pthread_mutex_lock(&dev->mu);
-	for (;;) {
-		uint64_t now = vsnd_clock_now(dev->clock);
-		bool idle = true;
-		for (uint8_t d = 0; d < 2; d++) {
-			const struct snd_worker *w = &dev->workers[d];
-			if (w->started && (!w->waiting || w->kicked || w->deadline <= now))
-				idle = false;
-		}
-		/* A consumer holding a period, or the RX thread reading a source. */
-		for (uint32_t i = 0; i < VSND_MAX_STREAMS; i++)
-			if (dev->st[i].busy)
-				idle = false;
-		if (idle || dev->quit)
-			break;
-		pthread_cond_wait(&dev->idle_cv, &dev->mu);
-	}
+	dev->quiescers++;
+	while (!dev->quit && !dev_quiet(dev))
+		pthread_cond_wait(&dev->quiet_cv, &dev->mu);
+	dev->quiescers--;
 	pthread_mutex_unlock(&dev->mu);
 }

@@ -64,7 +64,9 @@ struct snd_stream {
 	 * period to the consumer until its write() returned; RX, while the RX thread reads the
 	 * source. While set nobody else touches the sink, the stage or the playing/head message. */
 	bool busy;
-	bool hold; /* a control request or reset waits for !busy: the PCM threads leave s alone */
+	/* Control requests or a reset waiting for !busy (a count: they may overlap); while
+	 * non-zero the PCM threads leave s alone. */
+	uint32_t hold;
 	uint8_t *stage; /* bytes of one message between chain and sink */
 	uint32_t stage_len;
 	struct snd_consumer cons; /* output streams only */
@@ -94,7 +96,11 @@ struct vsnd_dev {
 	struct vsnd_clock *clock;
 
 	pthread_mutex_t mu;
-	pthread_cond_t idle_cv; /* busy, ctl_active or a worker's waiting changed */
+	pthread_cond_t idle_cv; /* a held stream's busy, or ctl_active, changed */
+	/* vsnd_dev_quiesce() callers wait on quiet_cv; it is broadcast only when the PCM threads
+	 * are all idle (snd_note_quiet) while quiescers > 0, so nobody is woken for nothing. */
+	pthread_cond_t quiet_cv;
+	uint32_t quiescers;
 	bool quit;
 	bool driver_ok;
 	bool ctl_active; /* a control request is in progress (keeps controlq in order) */
@@ -131,6 +137,8 @@ void snd_ctl(struct vsnd_dev *dev, struct vsnd_chain *c);
 /* snd_io.c (all with dev->mu held unless stated) */
 void snd_io_submit(struct vsnd_dev *dev, struct vsnd_chain *c);
 void snd_kick(struct vsnd_dev *dev, uint8_t direction);
+/* Wake vsnd_dev_quiesce() callers if the PCM threads are now all idle (or quitting). */
+void snd_note_quiet(struct vsnd_dev *dev);
 void snd_wait_not_busy(struct vsnd_dev *dev, struct snd_stream *s);
 /* Complete every held message of s with `status` (used.len 8 or data+8 for RX). */
 void snd_flush(struct vsnd_dev *dev, struct snd_stream *s, uint32_t status);

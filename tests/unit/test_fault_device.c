@@ -12,6 +12,7 @@
 
 #include "tests/unit/mem_chain.h"
 #include "vsnd/snd.h"
+#include "vsnd/virtio_mmio.h"
 #include "vsnd/virtio_snd.h"
 
 /* The wrappers take no context, so the injector is one process-wide object (each criterion
@@ -142,9 +143,14 @@ static uint64_t run_one(uint64_t fail_at)
 	memset(&r, 0, sizeof(r));
 	mem_chain_log_init(&r.log);
 	r.now = 1000000000ull;
-	r.vc = vsnd_vclock_new(r.now, 0);
 	rf.fail_at = fail_at;
 	rf.calls = rf.fired = 0;
+	IN_DEVICE(r.vc = vsnd_vclock_new(r.now, 0));
+	if (!r.vc) {
+		cr_assert(rf.fired, "vsnd_vclock_new failed without a fault");
+		mem_chain_log_destroy(&r.log);
+		return rf.calls;
+	}
 	struct vsnd_sink sink = { .ops = &sk_ops, .priv = &r };
 	struct vsnd_host host = { .clock = vsnd_vclock_clock(r.vc) };
 	host.sinks[0] = &sink;
@@ -210,4 +216,96 @@ Test(fault_device, every_resource_failure, .timeout = 120)
 		fprintf(stderr, "device: %llu counted calls\n", (unsigned long long)total);
 	for (uint64_t n = 1; n <= total; n++)
 		run_one(n);
+}
+
+/* Set-up from a confused host: no host, no clock (the monotonic clock is used), and
+ * configurations the device must refuse without taking the sinks. */
+Test(fault_device, bad_setup)
+{
+	struct run r;
+	memset(&r, 0, sizeof(r));
+	struct vsnd_sink sink = { .ops = &sk_ops, .priv = &r };
+	cr_assert_null(vsnd_dev_new(NULL, NULL));
+	struct vsnd_host host = { 0 };
+	struct vsnd_dev *d = vsnd_dev_new(NULL, &host);
+	cr_assert_not_null(d);
+	vsnd_dev_free(d);
+	vsnd_dev_free(NULL);
+	host.sinks[0] = &sink;
+	struct vsnd_config bad[8];
+	for (int i = 0; i < 8; i++)
+		vsnd_config_default(&bad[i]);
+	bad[0].nstreams = VSND_MAX_STREAMS + 1;
+	bad[1].njacks = VSND_MAX_JACKS + 1;
+	bad[2].nchmaps = VSND_MAX_CHMAPS + 1;
+	bad[3].streams[0].formats |= 1ull << 40;
+	bad[4].streams[0].rates |= 1ull << 20;
+	bad[5].streams[0].channels_min = 0;
+	bad[6].chmaps[0].channels = 19;
+	bad[7].chmaps[1].positions[0] = 37;
+	for (int i = 0; i < 8; i++)
+		cr_assert_null(vsnd_dev_new(&bad[i], &host), "config %d accepted", i);
+	cr_assert_eq(r.destroyed, 0, "a refused configuration destroyed the caller's sink");
+}
+
+/* ---- the transport: allocation failures while it is made and while it queues events ---- */
+
+static void nop_chain(void *dev, struct vsnd_chain *c)
+{
+	(void)dev;
+	vsnd_chain_complete(c, 0);
+}
+static void nop(void *dev)
+{
+	(void)dev;
+}
+static void cfg_read(void *dev, uint32_t off, void *buf, uint32_t len)
+{
+	(void)dev;
+	(void)off;
+	memset(buf, 0, len);
+}
+static void count_ev(void *opaque, const struct vmmio_event *ev)
+{
+	(void)ev;
+	(*(int *)opaque)++;
+}
+static void irq_set(void *opaque, int level)
+{
+	(void)opaque;
+	(void)level;
+}
+
+Test(fault_device, transport_allocations)
+{
+	static const struct vmmio_device_ops ops = {
+		.device_id = 25, .vendor_id = 1, .num_queues = 4,
+		.queue_num_max = { 64, 64, 64, 64 },
+		.config_read = cfg_read, .chain = nop_chain, .driver_ok = nop, .reset = nop,
+	};
+	vmmio_free(NULL);
+	uint8_t *ram = calloc(1, 0x10000);
+	struct vsnd_gmem mem = { .host = ram, .base = 0x80000000u, .size = 0x10000 };
+	for (uint64_t n = 0; n < 40; n++) {
+		rf.fail_at = n;
+		rf.calls = rf.fired = 0;
+		struct vmmio *t;
+		IN_DEVICE(t = vmmio_new(&ops, NULL, &mem, (struct vsnd_irq){ irq_set, NULL }));
+		if (!t) {
+			cr_assert(rf.fired);
+			continue;
+		}
+		int events = 0;
+		vmmio_set_observer(t, (struct vmmio_observer){ count_ev, &events });
+		/* Many transport events in a row (status writes, bad accesses), each with the
+		 * observer's queue possibly failing to grow: events may be dropped, nothing else. */
+		IN_DEVICE(for (uint32_t i = 0; i < 300; i++) {
+			vmmio_write(t, 0x70, 4, i % 4 == 0 ? 0 : 0x3);
+			vmmio_write(t, 0x71, 1, 1);
+		});
+		cr_assert_gt(events, 0);
+		cr_assert_eq(vmmio_read(t, 0, 4), 0x74726976, "the transport stopped answering");
+		IN_DEVICE(vmmio_free(t));
+	}
+	free(ram);
 }
