@@ -232,7 +232,10 @@ static void pump(struct synth *sy, struct play *p, uint32_t periods, int input, 
 		 uint32_t gap_at, uint64_t gap)
 {
 	uint32_t submitted = 0;
-	for (uint32_t guard = 0; guard < 100000 && (submitted < periods || (drain && p->nin));
+	/* 1 ms ticks: room for every period at the slowest rate (5512 Hz), plus 100 s, so that a
+	 * device that stops completing cannot hang the generator but long sessions are whole. */
+	const uint64_t limit = 100000 + ((uint64_t)periods + 64) * (p->period_frames / 5 + 2);
+	for (uint64_t guard = 0; guard < limit && (submitted < periods || (drain && p->nin));
 	     guard++) {
 		tick(sy, MS);
 		while (p->nin && done_of(sy, p->inflight[0])) {

@@ -562,9 +562,10 @@ static int parse_chmap(struct pctx *p, char *item, struct vsnd_chmap_cfg *m)
 	char *opt;
 	unsigned seen = 0;
 	while ((opt = split(&rest, ':'))) {
-		char *key, *val;
+		char *key, *val, shown[64];
+		snprintf(shown, sizeof(shown), "%s", opt);
 		if (key_value(opt, &key, &val) || strcasecmp(key, "nid"))
-			return fail(p, "'%s' is not a chmap option (expected nid=)", opt);
+			return fail(p, "'%s' is not a chmap option (expected nid=)", shown);
 		if (once(p, &seen, 0, key) || parse_nid(p, val, &m->hda_fn_nid))
 			return -1;
 	}

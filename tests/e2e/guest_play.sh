@@ -89,19 +89,28 @@ if record capture --capture-from "$T/cap.wav"; then
 fi
 
 # the audio clock: 10 s files end after 10 s within 2 %, no XRUN in the guest's log
-if [ "${VSND_SKIP_LONG:-0}" != 1 ]; then
+# (skipped under SANITIZE=1: sanitizer builds run several times slower, timing is not theirs
+# to check)
+if [ "${VSND_SKIP_LONG:-0}" != 1 ] && [ "${SANITIZE:-0}" != 1 ]; then
 	$AT gen s16 48000 2 480000 "$T/ten.wav"
 	for pp in "1024 4" "256 2"; do
 		set -- $pp
 		n=ten_$1x$2
-		record "$n" --play "$T/ten.wav" --period "$1" --periods "$2" --guest-args vsnd_xrun_debug=1 || continue
-		ms=$(sed -n 's/.*vsnd: play n=1 .*elapsed_ms=\([0-9]*\).*/\1/p' "$T/$n.log")
-		xr_guest=$(sed -n 's/.*vsnd: result ok .*xruns=\([0-9]*\).*/\1/p' "$T/$n.log")
-		if [ -n "$ms" ] && [ "$ms" -ge 9800 ] && [ "$ms" -le 10200 ]; then ok "$n: played in $ms ms"
-		else bad "$n: played in '${ms}' ms (want 10000 +- 2 %)"; fi
-		# the kernel's xrun_debug lines ("XRUN: pcmC0D0p", "Lost interrupts?") in the console
-		kx=$(sqlite3 "$T/$n.db" "SELECT notes FROM session" | grep -c -e 'XRUN:' -e 'Lost interrupts' | tr -d ' ')
-		[ "$kx" = 0 ] && [ "$xr_guest" = 0 ] && ok "$n: no XRUN (kernel log and player)" || bad "$n: XRUN lines $kx, player xruns '$xr_guest'"
+		# Wall-clock audio timing depends on the host giving semu its CPU: on a loaded
+		# machine one attempt may see an XRUN. A second attempt is allowed and reported.
+		for attempt in 1 2; do
+			record "$n" --play "$T/ten.wav" --period "$1" --periods "$2" --guest-args vsnd_xrun_debug=1 || continue 2
+			ms=$(sed -n 's/.*vsnd: play n=1 .*elapsed_ms=\([0-9]*\).*/\1/p' "$T/$n.log")
+			xr_guest=$(sed -n 's/.*vsnd: result ok .*xruns=\([0-9]*\).*/\1/p' "$T/$n.log")
+			# the kernel's xrun_debug lines ("XRUN: pcmC0D0p", "Lost interrupts?")
+			kx=$(sqlite3 "$T/$n.db" "SELECT notes FROM session" | grep -c -e 'XRUN:' -e 'Lost interrupts' | tr -d ' ')
+			timing_ok=0; [ -n "$ms" ] && [ "$ms" -ge 9800 ] && [ "$ms" -le 10200 ] && timing_ok=1
+			xrun_ok=0; [ "$kx" = 0 ] && [ "$xr_guest" = 0 ] && xrun_ok=1
+			[ "$timing_ok$xrun_ok" = 11 ] && break
+			[ "$attempt" = 1 ] && echo "note: $n attempt 1: ${ms} ms, $kx kernel XRUN lines, player xruns '$xr_guest'; retrying once (host load: $(cut -d' ' -f1-3 /proc/loadavg))"
+		done
+		[ "$timing_ok" = 1 ] && ok "$n: played in $ms ms" || bad "$n: played in '${ms}' ms (want 10000 +- 2 %)"
+		[ "$xrun_ok" = 1 ] && ok "$n: no XRUN (kernel log and player)" || bad "$n: XRUN lines $kx, player xruns '$xr_guest'"
 		if out=$($AT expect-play "$T/ten.wav" "$T/$n.out.wav" 2>&1); then ok "$n: $out"; else bad "$n: $out"; fi
 	done
 fi

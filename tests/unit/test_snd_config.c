@@ -1,10 +1,14 @@
 /* test_snd_config.c - the --snd-config grammar (vsnd/snd_config.c): every token kind, error
- * messages, presets, the checks (device core included) and the format/parse round trip. */
+ * messages, presets, the checks (device core included), the format/parse round trip, and
+ * the semu slot taking a configuration (config space, one sink per output stream). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "semu/snd_slot.h"
 #include "vsnd/snd.h"
 
 #define FMT(x) (1ull << VIRTIO_SND_PCM_FMT_##x)
@@ -607,4 +611,63 @@ Test(snd_config, formatted_text_fits_the_documented_maximum)
 	cr_assert_gt(n, 0);
 	cr_assert_lt(n, VSND_CONFIG_TEXT_MAX);
 	round_trip(&c, "widest");
+}
+
+/* ---- the semu slot with a configuration ---- */
+
+static void no_irq(void *opaque, int level)
+{
+	(void)opaque;
+	(void)level;
+}
+
+Test(snd_config, semu_slot_uses_the_config_and_names_later_output_sinks)
+{
+	static uint8_t ram[4096];
+	char dir[] = "/tmp/test_snd_config-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char sink[256], blocker[256], err[512] = "";
+	snprintf(sink, sizeof(sink), "wav:%s/out.wav", dir);
+	struct vsnd_config cfg = parse_ok("multi;jacks=mic,hp,spk;chmaps=none");
+	struct snd_slot_cfg sc = {
+		.sink_spec = sink,
+		.config = &cfg,
+		.mem = { ram, 0x80000000u, sizeof(ram) },
+		.irq = { no_irq, NULL },
+	};
+	struct snd_slot *s = snd_slot_new(&sc, err, sizeof(err));
+	cr_assert_not_null(s, "%s", err);
+	const struct bus_ops *b = &snd_slot_bus_ops;
+	cr_assert_eq(b->read(s, 0x100, 4), 3, "config space: jacks");
+	cr_assert_eq(b->read(s, 0x104, 4), 3, "config space: streams");
+	cr_assert_eq(b->read(s, 0x108, 4), 0, "config space: chmaps");
+	cr_assert_eq(memcmp(snd_slot_config(s), &cfg, sizeof(cfg)), 0);
+	snd_slot_free(s);
+
+	/* output stream 1 writes to out-s1.wav: a directory in its way makes the slot fail
+	 * and name it (stream 0 still uses out.wav itself) */
+	snprintf(blocker, sizeof(blocker), "%s/out-s1.wav", dir);
+	cr_assert_eq(mkdir(blocker, 0700), 0);
+	err[0] = 0;
+	cr_assert_null(snd_slot_new(&sc, err, sizeof(err)));
+	cr_assert_not_null(strstr(err, "out-s1.wav"), "message: %s", err);
+	sc.config = NULL; /* default: one output stream, only out.wav */
+	s = snd_slot_new(&sc, err, sizeof(err));
+	cr_assert_not_null(s, "%s", err);
+	cr_assert_eq(b->read(s, 0x104, 4), 2);
+	snd_slot_free(s);
+
+	/* a config the device refuses is reported as such */
+	cfg.streams[0].channels_min = 0;
+	sc.config = &cfg;
+	sc.sink_spec = NULL;
+	err[0] = 0;
+	cr_assert_null(snd_slot_new(&sc, err, sizeof(err)));
+	cr_assert_not_null(strstr(err, "bad virtio-snd configuration: stream 0: channels 0-8"),
+			   "message: %s", err);
+	rmdir(blocker);
+	char f[300];
+	snprintf(f, sizeof(f), "%s/out.wav", dir);
+	unlink(f);
+	cr_assert_eq(rmdir(dir), 0, "nothing else left behind");
 }
