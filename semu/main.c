@@ -229,6 +229,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "semu: no kernel image given (-k IMAGE); see --help\n");
 		return EXIT_USAGE;
 	}
+	if (cfg.snd_config && !cfg.with_snd) {
+		fprintf(stderr, "semu: --snd-config configures the virtio-snd device; it conflicts "
+				"with --no-snd\n");
+		return EXIT_USAGE;
+	}
 	if (trace_path && !cfg.with_snd) {
 		fprintf(stderr, "semu: --trace records the virtio-snd device; it conflicts with --no-snd\n");
 		return EXIT_USAGE;

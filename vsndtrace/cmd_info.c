@@ -205,6 +205,10 @@ int cmd_info(int argc, char **argv)
 		for (uint32_t i = 0; i < cfg->njacks && i < VSND_MAX_JACKS; i++)
 			printf("  jack %u     nid %u, %s\n", i, cfg->jacks[i].hda_fn_nid,
 			       cfg->jacks[i].connected ? "connected" : "disconnected");
+		/* The same configuration as a semu --snd-config spec, to reproduce the device. */
+		char spec[VSND_CONFIG_TEXT_MAX];
+		if (vsnd_config_format(cfg, spec, sizeof(spec)) == 0)
+			printf("  as spec    --snd-config '%s'\n", spec);
 	} else {
 		printf("device       configuration not recorded\n");
 	}

@@ -493,7 +493,8 @@ static int run_semu(char **argv, const char *db, struct progress *prog, char **c
 }
 
 /* Store what the recording was of, and the tail of the guest console, in the session row. */
-static void annotate(const char *db, const char *scenario, const char *console, size_t len)
+static void annotate(const char *db, const char *scenario, const char *initrd,
+		     const char *console, size_t len)
 {
 	sqlite3 *h = NULL;
 	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
@@ -502,8 +503,9 @@ static void annotate(const char *db, const char *scenario, const char *console, 
 	}
 	sqlite3_busy_timeout(h, 2000);
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(h, "UPDATE session SET scenario = ?1, notes = ?2 WHERE id = 1", -1,
-			       &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(h, "UPDATE session SET scenario = ?1, notes = ?2, initrd = ?3"
+				  " WHERE id = 1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 3, initrd, -1, SQLITE_TRANSIENT);
 		size_t off = len > CONSOLE_KEEP ? len - CONSOLE_KEEP : 0;
 		sqlite3_bind_text(st, 1, scenario, -1, SQLITE_TRANSIENT);
 		if (console)
@@ -745,8 +747,13 @@ int cmd_record(int argc, char **argv)
 	int st = run_semu(sv, o.out, &prog, &console, &console_len, &guest_ok);
 	progress_end(&prog);
 	free(sv);
+	/* The initramfs semu booted was a temporary file: name what it was made of. */
+	char initrd_text[3 * PATH_MAX];
+	snprintf(initrd_text, sizeof(initrd_text), "%s%s%s%s", base,
+		 o.capture ? "" : " + /audio.wav from ", o.capture ? "" : o.play ? o.play : "",
+		 o.capture || o.play ? "" : "the built-in test signal");
 	if (path_exists(o.out))
-		annotate(o.out, scen, console, console_len);
+		annotate(o.out, scen, initrd_text, console, console_len);
 	free(console);
 	if (!path_exists(o.out)) {
 		rc = cli_fail(CMD, CLI_EXIT_FAIL, "semu exited with status %d and wrote no trace", st);

@@ -88,7 +88,7 @@ if record swap "$SWAP" --play "$T/x.wav"; then
 	else bad "swap: stream 1 -> out-s1.wav: $out"; fi
 	[ ! -e "$T/swap.out.wav" ] && ok "swap: stream 0 (unused) wrote no file" || bad "swap: stream 0 wrote a file"
 	configured swap "0|1|0|32|64|0|2|2 1|0|0|32|64|0|2|2 2|0|0|32|64|1|2|2 "
-	has swap "device       3 streams, 2 jacks, 2 chmaps"
+	has swap "device       3 streams, 2 jacks, 4 chmaps"
 	has swap "stream 0   output, nid 1, channels 2..2, features 0x0"
 	has swap "jack 1     nid 0, disconnected"
 	"$VT" info "$T/swap.db" | grep -q "^  stream 1   S16 44100 Hz 2 ch" && ok "swap: stream 1 was used" \

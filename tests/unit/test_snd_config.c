@@ -671,3 +671,109 @@ Test(snd_config, semu_slot_uses_the_config_and_names_later_output_sinks)
 	unlink(f);
 	cr_assert_eq(rmdir(dir), 0, "nothing else left behind");
 }
+
+/* Random token soup and random bytes: never a crash or an unterminated message; whatever is
+ * accepted prints back and parses to the same configuration. */
+Test(snd_config, random_specs_never_crash)
+{
+	static const char *const vocab[] = {
+		"streams=", "jacks=", "chmaps=", "preset=", "multi", "minimal", "none", "out", "in",
+		":", ",", ";", "+", "-", "=", "fmt=", "rate=", "ch=", "nid=", "feat=", "s16",
+		"float", "all", "44100", "48000", "8000", "2", "1-8", "0x1f", "hp", "mic", "hdmi",
+		"connected", "disconnected", "remap", "defconf=", "caps=", "FL", "FR", "MONO",
+		"5.1", "xruns", "polling", " ", "9", "\xff", "%s%n", "99999999999999999999",
+	};
+	const size_t nv = sizeof(vocab) / sizeof(vocab[0]);
+	uint64_t seed = 42;
+	int accepted = 0;
+	for (int i = 0; i < 3000; i++) {
+		char spec[512];
+		size_t len = 0;
+		int ntok = 1 + (int)(rnd(&seed) % 24);
+		for (int t = 0; t < ntok; t++) {
+			char tok[8];
+			const char *w = vocab[rnd(&seed) % nv];
+			if (rnd(&seed) % 8 == 0) { /* a random byte */
+				tok[0] = (char)(1 + rnd(&seed) % 255);
+				tok[1] = 0;
+				w = tok;
+			}
+			size_t wl = strlen(w);
+			if (len + wl >= sizeof(spec))
+				break;
+			memcpy(spec + len, w, wl);
+			len += wl;
+		}
+		spec[len] = 0;
+		struct vsnd_config c;
+		char err[256];
+		memset(err, 'x', sizeof(err));
+		if (vsnd_config_parse(spec, &c, err, sizeof(err)) == 0) {
+			accepted++;
+			round_trip(&c, spec);
+		} else {
+			cr_assert_lt(strlen(err), sizeof(err), "message terminated");
+			cr_assert_gt(strlen(err), 10, "'%s': a message", spec);
+		}
+	}
+	cr_assert_gt(accepted, 0, "some specs are valid");
+	cr_log_info("%d of 3000 random specs accepted", accepted);
+}
+
+/* Structured random specs from mostly valid pieces: each is accepted, or refused with a
+ * message naming a section, item or check; accepted ones round-trip. */
+Test(snd_config, structured_random_specs)
+{
+	static const char *const sopts[] = { ":fmt=s16", ":fmt=u8+s32+float", ":fmt=all",
+					     ":rate=44100", ":rate=8000-48000+192000", ":rate=all",
+					     ":ch=2", ":ch=1-6", ":nid=1", ":nid=0x2",
+					     ":feat=xruns", ":ch=0", ":fmt=s15" };
+	static const char *const jopts[] = { ":connected", ":disconnected", ":remap", ":nid=4",
+					     ":defconf=0x01234567", ":caps=0x3f", ":oops" };
+	static const char *const kinds[] = { "hp", "spk", "mic", "hdmi", "line-in", "cd" };
+	static const char *const cpos[] = { "FL+FR", "MONO", "5.1", "stereo", "FC+LFE+TSL", "QQ" };
+	uint64_t seed = 7;
+	int accepted = 0;
+	for (int i = 0; i < 400; i++) {
+		char spec[1024] = "";
+		size_t len = 0;
+#define ADD(...) (len += (size_t)snprintf(spec + len, sizeof(spec) - len, __VA_ARGS__))
+		if (rnd(&seed) % 4 == 0)
+			ADD("%s;", (const char *[]){ "multi", "stereo-out", "minimal", "default" }[rnd(&seed) % 4]);
+		if (rnd(&seed) % 2) {
+			ADD("streams=");
+			int n = 1 + (int)(rnd(&seed) % 4);
+			for (int k = 0; k < n; k++) {
+				ADD("%s%s", k ? "," : "", rnd(&seed) % 2 ? "out" : "in");
+				for (int o = (int)(rnd(&seed) % 3); o > 0; o--)
+					ADD("%s", sopts[rnd(&seed) % (sizeof(sopts) / sizeof(sopts[0]))]);
+			}
+			ADD(";");
+		}
+		if (rnd(&seed) % 2) {
+			ADD("jacks=");
+			int n = 1 + (int)(rnd(&seed) % 3);
+			for (int k = 0; k < n; k++) {
+				ADD("%s%s", k ? "," : "", kinds[rnd(&seed) % 6]);
+				for (int o = (int)(rnd(&seed) % 3); o > 0; o--)
+					ADD("%s", jopts[rnd(&seed) % (sizeof(jopts) / sizeof(jopts[0]))]);
+			}
+			ADD(";");
+		}
+		if (rnd(&seed) % 3 == 0)
+			ADD("chmaps=%s:%s", rnd(&seed) % 2 ? "out" : "in", cpos[rnd(&seed) % 6]);
+#undef ADD
+		struct vsnd_config c;
+		char err[512] = "";
+		if (vsnd_config_parse(spec, &c, err, sizeof(err)) == 0) {
+			accepted++;
+			round_trip(&c, spec);
+		} else {
+			cr_assert(strstr(err, " item ") || strstr(err, "chmap ") ||
+					  strstr(err, "given twice"),
+				  "'%s': message '%s' names no place", spec, err);
+		}
+	}
+	cr_assert_gt(accepted, 50, "%d accepted", accepted);
+	cr_log_info("%d of 400 structured specs accepted", accepted);
+}
