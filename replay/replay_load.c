@@ -209,10 +209,13 @@ int rp_loader_next(struct rp_loader *l, struct vt_event *ev, char *err, size_t e
 	}
 	uint32_t i = l->cur->pos++;
 	*ev = l->cur->ev[i];
-	ev->data = l->cur->data_off[i] == SIZE_MAX - 1 ? NULL : l->cur->arena + l->cur->data_off[i];
+	/* An empty batch arena is NULL: zero-length data then has no address (no NULL + 0). */
+	uint8_t *arena = l->cur->arena;
+	ev->data = l->cur->data_off[i] == SIZE_MAX - 1 || !arena ? NULL
+								 : arena + l->cur->data_off[i];
 	if (ev->kind == VT_EV_CHAIN)
-		ev->u.chain.descs = l->cur->desc_off[i] == SIZE_MAX
-			? NULL : (const struct vsnd_desc *)(l->cur->arena + l->cur->desc_off[i]);
+		ev->u.chain.descs = l->cur->desc_off[i] == SIZE_MAX || !arena
+			? NULL : (const struct vsnd_desc *)(arena + l->cur->desc_off[i]);
 	return 1;
 }
 
