@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trace/stats_int.h"
 #include "vsnd/virtio_snd.h"
 
 static int cmp_i64(const void *a, const void *b)
@@ -143,6 +144,35 @@ static size_t count_le_bs(const int64_t *v, size_t n, int64_t t)
 	return lo;
 }
 
+int64_t ts_stall_init(struct ts_stall *st, const struct ts_session *sess, int64_t a, int64_t b,
+		      double period_ns, int64_t *best_t)
+{
+	memset(st, 0, sizeof(*st));
+	st->start_ns = a;
+	st->end_ns = b;
+	/* times are at most 2^62 (loader); the bound keeps the sum in range */
+	double two = 2 * period_ns < 4e18 ? 2 * period_ns : 4e18;
+	int64_t t = a + (int64_t)two;
+	*best_t = INT64_MIN;
+	long m = last_mark_at(sess, t);
+	snprintf(st->after, sizeof(st->after), "session start");
+	if (m >= 0) {
+		*best_t = sess->marks[m].t_ns;
+		snprintf(st->after, sizeof(st->after), "%s", sess->marks[m].what);
+	}
+	return t;
+}
+
+void ts_stall_offer(struct ts_stall *st, int64_t *best_t, const struct ts_stream *o, int64_t t_done,
+		    uint64_t chain)
+{
+	if (t_done < *best_t)
+		return;
+	*best_t = t_done;
+	snprintf(st->after, sizeof(st->after), "%s chain %" PRIu64 " completed (stream %u)",
+		 o->direction == VIRTIO_SND_D_INPUT ? "RX" : "TX", chain, o->stream_id);
+}
+
 static int add_stall(struct ts_stream_stats *ss, const struct ts_session *sess, int64_t a,
 		     int64_t b, double period_ns)
 {
@@ -151,19 +181,10 @@ static int add_stall(struct ts_stream_stats *ss, const struct ts_session *sess, 
 		return -1;
 	ss->stalls = n;
 	struct ts_stall *st = &n[ss->nstalls++];
-	memset(st, 0, sizeof(*st));
-	st->start_ns = a;
-	st->end_ns = b;
-	/* times are at most 2^62 (loader); the bound keeps the sum in range */
-	double two = 2 * period_ns < 4e18 ? 2 * period_ns : 4e18;
-	int64_t t = a + (int64_t)two, best_t = INT64_MIN;
-	long m = last_mark_at(sess, t);
-	snprintf(st->after, sizeof(st->after), "session start");
-	if (m >= 0) {
-		best_t = sess->marks[m].t_ns;
-		snprintf(st->after, sizeof(st->after), "%s", sess->marks[m].what);
-	}
+	int64_t best_t;
+	int64_t t = ts_stall_init(st, sess, a, b, period_ns, &best_t);
 	for (size_t i = 0; i < sess->nstreams; i++) {
+		/* the last completion of stream entry i at or before t */
 		const struct ts_stream *o = &sess->streams[i];
 		size_t lo = 0, hi = o->nmsgs;
 		while (lo < hi) {
@@ -173,14 +194,26 @@ static int add_stall(struct ts_stream_stats *ss, const struct ts_session *sess, 
 			else
 				hi = mid;
 		}
-		if (lo == 0 || o->msgs[lo - 1].t_done_ns < best_t)
-			continue;
-		const struct ts_msg *x = &o->msgs[lo - 1];
-		best_t = x->t_done_ns;
-		snprintf(st->after, sizeof(st->after), "%s chain %" PRIu64 " completed (stream %u)",
-			 o->direction == VIRTIO_SND_D_INPUT ? "RX" : "TX", x->chain, o->stream_id);
+		if (lo > 0)
+			ts_stall_offer(st, &best_t, o, o->msgs[lo - 1].t_done_ns,
+				       o->msgs[lo - 1].chain);
 	}
 	return 0;
+}
+
+void ts_count_sinkevs(const struct ts_session *sess, struct ts_stream_stats *ss)
+{
+	for (size_t i = 0; i < sess->nsinkevs; i++) {
+		const struct ts_sinkev *e = &sess->sinkevs[i];
+		if (!ts_stream_owns(ss->s, e->stream_id, e->t_ns))
+			continue;
+		if (e->kind == TS_EV_UNDERRUN)
+			ss->underruns++;
+		else if (e->kind == TS_EV_XRUN)
+			ss->xruns++;
+		else
+			ss->errors++;
+	}
 }
 
 static int stream_stats(const struct ts_session *sess, const struct ts_stream *s,
@@ -332,17 +365,7 @@ static int stream_stats(const struct ts_session *sess, const struct ts_stream *s
 		}
 	}
 
-	for (size_t i = 0; i < sess->nsinkevs; i++) {
-		const struct ts_sinkev *e = &sess->sinkevs[i];
-		if (!ts_stream_owns(s, e->stream_id, e->t_ns))
-			continue;
-		if (e->kind == TS_EV_UNDERRUN)
-			ss->underruns++;
-		else if (e->kind == TS_EV_XRUN)
-			ss->xruns++;
-		else
-			ss->errors++;
-	}
+	ts_count_sinkevs(sess, ss);
 	rc = 0;
 out:
 	free(deq);
@@ -363,27 +386,13 @@ static int cmp_ctl_code(const void *a, const void *b)
 	return (x->code > y->code) - (x->code < y->code);
 }
 
-int ts_compute(const struct ts_session *sess, struct ts_stats *out)
+int ts_compute_ctl(const struct ts_session *sess, struct ts_stats *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->sess = sess;
-	out->duration_s = (double)(sess->t_last_ns - sess->t_first_ns) / 1e9;
-	out->streams = calloc(sess->nstreams + 1, sizeof(*out->streams));
-	if (!out->streams)
-		return -1;
-	out->nstreams = sess->nstreams;
-	for (size_t i = 0; i < sess->nstreams; i++)
-		if (stream_stats(sess, &sess->streams[i], &out->streams[i])) {
-			ts_stats_free(out);
-			return -1;
-		}
-
-	/* Control commands per code. */
+	/* Control commands per code (their latencies are held: one per request). */
 	out->ctl = calloc(sess->nctls + 1, sizeof(*out->ctl));
 	int64_t *lat = malloc((sess->nctls + 1) * sizeof(*lat));
 	if (!out->ctl || !lat) {
 		free(lat);
-		ts_stats_free(out);
 		return -1;
 	}
 	for (size_t i = 0; i < sess->nctls; i++) {
@@ -425,6 +434,29 @@ int ts_compute(const struct ts_session *sess, struct ts_stats *out)
 	}
 	free(lat);
 	out->invalid_requests += sess->malformed;
+
+	return 0;
+}
+
+int ts_compute(const struct ts_session *sess, struct ts_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->sess = sess;
+	out->duration_s = (double)(sess->t_last_ns - sess->t_first_ns) / 1e9;
+	out->streams = calloc(sess->nstreams + 1, sizeof(*out->streams));
+	if (!out->streams)
+		return -1;
+	out->nstreams = sess->nstreams;
+	for (size_t i = 0; i < sess->nstreams; i++)
+		if (stream_stats(sess, &sess->streams[i], &out->streams[i])) {
+			ts_stats_free(out);
+			return -1;
+		}
+
+	if (ts_compute_ctl(sess, out)) {
+		ts_stats_free(out);
+		return -1;
+	}
 
 	struct stm_fit fit;
 	if (sess->ngt >= 2 && stm_linfit(sess->gt_host_ns, sess->gt_ticks, sess->ngt, &fit) == 0 &&

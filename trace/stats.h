@@ -190,4 +190,27 @@ struct sqlite3;
 int ts_load(struct sqlite3 *db, int stream_filter, struct ts_session *out, char *err,
 	    size_t errlen);
 
+/* ---- Bounded memory: statistics straight from a trace (`vsndtrace stats`) ----------- */
+
+struct ts_scan_ops {
+	/* Called once the session model is loaded, before any statistic; nonzero stops the
+	 * scan (ts_scan then returns 1). May be NULL. */
+	int (*begin)(void *ctx, const struct ts_session *sess);
+	/* Each point of the time series as it is computed: stream entry by entry, each in
+	 * time order (the rows of `--csv`). May be NULL. */
+	void (*point)(void *ctx, const struct ts_stream_stats *ss, const struct ts_point *p);
+};
+
+/* ts_load + ts_compute without holding per-message data: arrival and completion times,
+ * ids, intervals and latencies go through external sorts (trace/stats_sort.c: chunks of at
+ * most 1 MiB in memory, the rest in temporary files) and are read back in the orders the
+ * statistics need. Memory grows with the streams, runs, control requests, sink problems
+ * and stalls (what the output lists), not with the number of periods. Every result equals
+ * ts_compute's on ts_load's model, bit for bit; but sess->streams[].msgs,
+ * st->streams[].points and sess->gt_* stay NULL (nmsgs and npoints are counts). Returns 0
+ * (the caller frees *st, then *sess), 1 when ops->begin stopped it (*sess loaded, *st
+ * empty), or -1 with a message (both freed). */
+int ts_scan(struct sqlite3 *db, int stream_filter, const struct ts_scan_ops *ops, void *ctx,
+	    struct ts_session *sess, struct ts_stats *st, char *err, size_t errlen);
+
 #endif

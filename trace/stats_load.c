@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "trace/stats.h"
+#include "trace/stats_int.h"
 #include "vsnd/virtio_snd.h"
 
 struct loader {
@@ -16,6 +17,8 @@ struct loader {
 	char *err;
 	size_t errlen;
 	int filter;
+	ts_msg_fn msg_fn; /* receives each TX/RX message (load_msgs) */
+	void *msg_ctx;
 };
 
 static int fail(struct loader *L, const char *what)
@@ -261,19 +264,9 @@ static int load_streams(struct loader *L)
 	return 0;
 }
 
-static int cmp_msg(const void *a, const void *b)
-{
-	const struct ts_msg *x = a, *y = b;
-	int xd = x->t_done_ns >= 0, yd = y->t_done_ns >= 0;
-	if (xd != yd)
-		return yd - xd; /* completed first */
-	if (xd && x->t_done_ns != y->t_done_ns)
-		return (x->t_done_ns > y->t_done_ns) - (x->t_done_ns < y->t_done_ns);
-	return (x->chain > y->chain) - (x->chain < y->chain);
-}
-
-/* One TX/RX chain while loading (joined in C: three sequential scans beat per-chain
- * subqueries by an order of magnitude on large sessions). */
+/* One TX/RX chain while loading: the chain row joined with its chain_end and chain_io rows
+ * (three scans in chain order merged in C: per-chain subqueries are an order of magnitude
+ * slower on large sessions, and nothing is held beyond the current chain). */
 struct lmsg {
 	int64_t id, t_deq, t_done, done_id, rlen, used_len, sid, pcm_bytes;
 	uint64_t seq;
@@ -281,155 +274,206 @@ struct lmsg {
 	int queue, completed, have_hdr;
 };
 
-static struct lmsg *find_lmsg(struct lmsg *v, size_t n, int64_t id)
+/* A chain_end row, and a chain_io row reduced to what a message needs; sorted by chain
+ * then row id (the order in which they apply: a later row wins). */
+struct erec {
+	int64_t chain, id, t_done, used_len, sid;
+	uint32_t status;
+	int32_t flags; /* ER_* */
+};
+enum { ER_COMPLETED = 1, ER_SID = 2 };
+struct iorec {
+	int64_t chain, id, pcm_bytes;
+	uint32_t hdr;
+	int32_t flags; /* IO_* */
+};
+enum { IO_HDR = 1, IO_PCM = 2 };
+
+static int cmp_chain_id(const void *a, const void *b)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
+	const int64_t *x = a, *y = b; /* both records start with chain, id */
+	if (x[0] != y[0])
+		return (x[0] > y[0]) - (x[0] < y[0]);
+	return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Memory of each sort before it spills to a temporary file. */
+#define LOAD_CHUNK (1u << 20)
+
+/* Hands one message to the consumer: its stream entry (parameter set applying at its
+ * arrival), its frames, the stream's PCM counters and the session's I/O errors. */
+static int emit_msg(struct loader *L, const struct lmsg *lm)
+{
+	struct ts_session *s = L->s;
+	if (lm->sid < 0 || lm->sid > UINT32_MAX)
+		return 0;
+	struct ts_stream *x = ts_session_stream(s, (uint32_t)lm->sid, lm->t_deq);
+	if (!x)
+		return 0; /* never configured, or filtered out */
+	struct ts_msg m = {
+	    .chain = (uint64_t)lm->id,
+	    .seq = lm->seq,
+	    .t_deq_ns = lm->t_deq,
+	    .t_done_ns = lm->completed ? lm->t_done : -1,
+	    .done_id = lm->completed ? (uint64_t)lm->done_id : 0,
+	    .status = lm->status,
+	};
+	int64_t frames = 0;
+	if (x->frame_bytes) {
+		frames = lm->pcm_bytes / x->frame_bytes;
+		if (!frames) {
+			int64_t data = lm->queue == VSND_VQ_TX ? lm->rlen - 4 : lm->used_len - 8;
+			if (data > 0)
+				frames = data / x->frame_bytes;
+		}
 	}
-	return lo < n && v[lo].id == id ? &v[lo] : NULL;
+	m.frames = (uint32_t)frames;
+	x->pcm_bytes += (uint64_t)lm->pcm_bytes;
+	if (x->frame_bytes)
+		x->pcm_frames += (uint64_t)lm->pcm_bytes / x->frame_bytes;
+	if (lm->completed && m.status != VIRTIO_SND_S_OK)
+		s->io_errors++;
+	if (L->msg_fn(L->msg_ctx, s, x, &m))
+		return oom(L);
+	return 0;
 }
 
 /* TX/RX messages. The stream is the xfer header's stream_id (first le32 the device read at
  * offset 0 of the readable part, else chain_end.stream); a message of unknown stream is
- * skipped. Frames: the PCM
- * bytes stored for it (chain_io.len minus the non-PCM bytes kept in chain_io.data), else the
- * size of its data part (TX: readable bytes after the header; RX: used_len minus status). */
+ * skipped. Frames: the PCM bytes stored for it (chain_io.len minus the non-PCM bytes kept in
+ * chain_io.data), else the size of its data part (TX: readable bytes after the header; RX:
+ * used_len minus status). Several rows for one chain: the later (by id) wins. */
 static int load_msgs(struct loader *L)
 {
-	struct ts_session *s = L->s;
-	sqlite3_stmt *st;
-	struct lmsg *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
-	if (prep(L,
-		 "SELECT id, queue, seq, t_ns, rlen FROM chain WHERE queue IN (2, 3) ORDER BY id",
-		 &st))
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (grow((void **)&v, &cap, n, sizeof(*v)))
-			goto nomem;
-		struct lmsg *m = &v[n++];
-		memset(m, 0, sizeof(*m));
-		m->id = col_t(st, 0);
-		m->queue = sqlite3_column_int(st, 1);
-		m->seq = (uint64_t)sqlite3_column_int64(st, 2);
-		m->t_deq = col_t(st, 3);
-		m->rlen = col_t(st, 4);
-		m->t_done = -1;
-		m->sid = -1;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		goto sqlfail;
+	struct xs ends, ios;
+	struct xs_reader re = {0}, ri = {0};
+	sqlite3_stmt *st = NULL;
+	int rc = -1, src;
+	int e1 = xs_init(&ends, sizeof(struct erec), LOAD_CHUNK, cmp_chain_id);
+	int e2 = xs_init(&ios, sizeof(struct iorec), LOAD_CHUNK, cmp_chain_id);
+	if (e1 || e2)
+		goto nomem;
 
 	/* chain_end.stream came later within schema 1: read NULL where it is absent */
 	if (sqlite3_prepare_v2(
 		L->db, "SELECT chain, t_ns, outcome, used_len, status, id, stream FROM chain_end",
 		-1, &st, NULL) != SQLITE_OK &&
 	    prep(L, "SELECT chain, t_ns, outcome, used_len, status, id, NULL FROM chain_end", &st))
-		goto err;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct lmsg *m = find_lmsg(v, n, col_t(st, 0));
-		if (!m)
-			continue;
-		m->completed = sqlite3_column_int(st, 2) == 0;
-		m->t_done = col_t(st, 1);
-		m->used_len = col_t(st, 3);
-		m->status = (uint32_t)sqlite3_column_int64(st, 4);
-		m->done_id = col_t(st, 5);
-		if (sqlite3_column_type(st, 6) != SQLITE_NULL)
-			m->sid = sqlite3_column_int64(st, 6); /* the xfer header below wins */
+		goto out;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		struct erec e = {
+		    .chain = col_t(st, 0),
+		    .id = sqlite3_column_int64(st, 5),
+		    .t_done = col_t(st, 1),
+		    .used_len = col_t(st, 3),
+		    .status = (uint32_t)sqlite3_column_int64(st, 4),
+		    .flags = sqlite3_column_int(st, 2) == 0 ? ER_COMPLETED : 0,
+		};
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+			e.sid = sqlite3_column_int64(st, 6);
+			e.flags |= ER_SID;
+		}
+		if (xs_add(&ends, &e))
+			goto nomem;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	st = NULL;
+	if (src != SQLITE_DONE)
 		goto sqlfail;
 
 	if (prep(L,
 		 "SELECT chain, CASE WHEN off = 0 THEN substr(data, 1, 4) END,"
-		 " CASE WHEN pcm IS NOT NULL THEN len - ifnull(length(data), 0) END"
-		 " FROM chain_io WHERE dir = 0 OR pcm IS NOT NULL ORDER BY id",
+		 " CASE WHEN pcm IS NOT NULL THEN len - ifnull(length(data), 0) END, id"
+		 " FROM chain_io WHERE dir = 0 OR pcm IS NOT NULL",
 		 &st))
-		goto err;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct lmsg *m = find_lmsg(v, n, col_t(st, 0));
-		if (!m)
-			continue;
+		goto out;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		struct iorec r = {.chain = col_t(st, 0), .id = sqlite3_column_int64(st, 3)};
 		const unsigned char *h = sqlite3_column_blob(st, 1);
-		if (!m->have_hdr && h && sqlite3_column_bytes(st, 1) >= 4) {
-			m->sid = (int64_t)((uint32_t)h[0] | (uint32_t)h[1] << 8 |
-					   (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24);
-			m->have_hdr = 1;
+		if (h && sqlite3_column_bytes(st, 1) >= 4) {
+			r.hdr = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
+				(uint32_t)h[3] << 24;
+			r.flags |= IO_HDR;
 		}
 		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
 			int64_t b = col_t(st, 2);
-			m->pcm_bytes += b > UINT32_MAX ? UINT32_MAX : b;
+			r.pcm_bytes = b > UINT32_MAX ? UINT32_MAX : b;
+			r.flags |= IO_PCM;
 		}
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		goto sqlfail;
-
-	size_t *caps = calloc(s->nstreams + 1, sizeof(*caps));
-	if (!caps)
-		goto nomem_nost;
-	for (size_t i = 0; i < n; i++) {
-		struct lmsg *lm = &v[i];
-		if (lm->sid < 0 || lm->sid > UINT32_MAX)
+		if (!r.flags)
 			continue;
-		struct ts_stream *x = ts_session_stream(s, (uint32_t)lm->sid, lm->t_deq);
-		if (!x)
-			continue; /* never configured, or filtered out */
-		size_t idx = (size_t)(x - s->streams);
-		if (grow((void **)&x->msgs, &caps[idx], x->nmsgs, sizeof(*x->msgs))) {
-			free(caps);
-			goto nomem_nost;
-		}
-		struct ts_msg *m = &x->msgs[x->nmsgs++];
-		m->chain = (uint64_t)lm->id;
-		m->seq = lm->seq;
-		m->t_deq_ns = lm->t_deq;
-		m->t_done_ns = lm->completed ? lm->t_done : -1;
-		m->done_id = lm->completed ? (uint64_t)lm->done_id : 0;
-		m->status = lm->status;
-		int64_t frames = 0;
-		if (x->frame_bytes) {
-			frames = lm->pcm_bytes / x->frame_bytes;
-			if (!frames) {
-				int64_t data =
-				    lm->queue == VSND_VQ_TX ? lm->rlen - 4 : lm->used_len - 8;
-				if (data > 0)
-					frames = data / x->frame_bytes;
-			}
-		}
-		m->frames = (uint32_t)frames;
-		x->pcm_bytes += (uint64_t)lm->pcm_bytes;
-		if (x->frame_bytes)
-			x->pcm_frames += (uint64_t)lm->pcm_bytes / x->frame_bytes;
-		if (lm->completed && m->status != VIRTIO_SND_S_OK)
-			s->io_errors++;
+		if (xs_add(&ios, &r))
+			goto nomem;
 	}
-	free(caps);
-	free(v);
-	for (size_t i = 0; i < s->nstreams; i++)
-		if (s->streams[i].nmsgs > 1)
-			qsort(s->streams[i].msgs, s->streams[i].nmsgs, sizeof(struct ts_msg),
-			      cmp_msg);
-	return 0;
-nomem:
 	sqlite3_finalize(st);
-nomem_nost:
-	free(v);
-	return oom(L);
+	st = NULL;
+	if (src != SQLITE_DONE)
+		goto sqlfail;
+	if (xs_finish(&ends) || xs_finish(&ios) || xs_open(&ends, &re) || xs_open(&ios, &ri))
+		goto nomem;
+
+	/* Merge in chain order: each chain takes the rows of its id (a row whose chain is no
+	 * TX/RX chain is skipped; several chains clamped to one id: the first takes them). */
+	if (prep(L,
+		 "SELECT id, queue, seq, t_ns, rlen FROM chain WHERE queue IN (2, 3) ORDER BY id",
+		 &st))
+		goto out;
+	const struct erec *e = xs_next(&re);
+	const struct iorec *io = xs_next(&ri);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		struct lmsg m = {
+		    .id = col_t(st, 0),
+		    .queue = sqlite3_column_int(st, 1),
+		    .seq = (uint64_t)sqlite3_column_int64(st, 2),
+		    .t_deq = col_t(st, 3),
+		    .rlen = col_t(st, 4),
+		    .t_done = -1,
+		    .sid = -1,
+		};
+		for (; e && e->chain <= m.id; e = xs_next(&re)) {
+			if (e->chain < m.id)
+				continue;
+			m.completed = (e->flags & ER_COMPLETED) != 0;
+			m.t_done = e->t_done;
+			m.used_len = e->used_len;
+			m.status = e->status;
+			m.done_id = e->id < 0 ? 0 : e->id > TS_MAX_VALUE ? TS_MAX_VALUE : e->id;
+			if (e->flags & ER_SID)
+				m.sid = e->sid; /* the xfer header below wins */
+		}
+		for (; io && io->chain <= m.id; io = xs_next(&ri)) {
+			if (io->chain < m.id)
+				continue;
+			if (!m.have_hdr && (io->flags & IO_HDR)) {
+				m.sid = (int64_t)io->hdr;
+				m.have_hdr = 1;
+			}
+			if (io->flags & IO_PCM)
+				m.pcm_bytes += io->pcm_bytes;
+		}
+		if (emit_msg(L, &m))
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		goto sqlfail;
+	if (re.err || ri.err)
+		goto nomem;
+	rc = 0;
+	goto out;
 sqlfail:
 	fail(L, "chain");
-err:
-	free(v);
-	return -1;
+	goto out;
+nomem:
+	oom(L);
+out:
+	sqlite3_finalize(st);
+	xs_close(&re);
+	xs_close(&ri);
+	if (!e1)
+		xs_free(&ends);
+	if (!e2)
+		xs_free(&ios);
+	return rc;
 }
 
 static int add_mark(struct loader *L, size_t *cap, int64_t t, const char *fmt, ...)
@@ -625,21 +669,76 @@ static int load_guest_time(struct loader *L)
 	return 0;
 }
 
-int ts_load(struct sqlite3 *db, int stream_filter, struct ts_session *out, char *err, size_t errlen)
+int ts_load_parts(struct sqlite3 *db, int stream_filter, struct ts_session *out, ts_msg_fn fn,
+		  void *ctx, int guest_pairs, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	struct loader L = {
-	    .db = db, .s = out, .err = err, .errlen = errlen, .filter = stream_filter};
-	/* One read transaction: every query sees the same snapshot, also while a recorder is
-	 * still writing the session (WAL). Without it (already inside one) each query does. */
-	int txn = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == 0;
+	struct loader L = {.db = db,
+			   .s = out,
+			   .err = err,
+			   .errlen = errlen,
+			   .filter = stream_filter,
+			   .msg_fn = fn,
+			   .msg_ctx = ctx};
 	int rc = load_session(&L) || load_streams(&L) || load_msgs(&L) || load_control(&L) ||
-		 load_guest_time(&L);
-	if (txn)
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		 (guest_pairs && load_guest_time(&L));
 	if (rc) {
 		ts_session_free(out);
 		return -1;
 	}
+	return 0;
+}
+
+/* In-memory model: each message appended to its stream (caps: allocated entries). */
+struct append_ctx {
+	size_t *caps;
+	size_t ncaps;
+};
+
+static int append_msg(void *ctx, struct ts_session *s, struct ts_stream *x, const struct ts_msg *m)
+{
+	struct append_ctx *a = ctx;
+	size_t idx = (size_t)(x - s->streams);
+	if (idx >= a->ncaps) {
+		size_t *n = realloc(a->caps, s->nstreams * sizeof(*n));
+		if (!n)
+			return -1;
+		memset(n + a->ncaps, 0, (s->nstreams - a->ncaps) * sizeof(*n));
+		a->caps = n;
+		a->ncaps = s->nstreams;
+	}
+	if (grow((void **)&x->msgs, &a->caps[idx], x->nmsgs, sizeof(*x->msgs)))
+		return -1;
+	x->msgs[x->nmsgs++] = *m;
+	return 0;
+}
+
+static int cmp_msg(const void *a, const void *b)
+{
+	const struct ts_msg *x = a, *y = b;
+	int xd = x->t_done_ns >= 0, yd = y->t_done_ns >= 0;
+	if (xd != yd)
+		return yd - xd; /* completed first */
+	if (xd && x->t_done_ns != y->t_done_ns)
+		return (x->t_done_ns > y->t_done_ns) - (x->t_done_ns < y->t_done_ns);
+	return (x->chain > y->chain) - (x->chain < y->chain);
+}
+
+int ts_load(struct sqlite3 *db, int stream_filter, struct ts_session *out, char *err, size_t errlen)
+{
+	/* One read transaction: every query sees the same snapshot, also while a recorder is
+	 * still writing the session (WAL). Without it (already inside one) each query does. */
+	int txn = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == 0;
+	struct append_ctx a = {0};
+	int rc = ts_load_parts(db, stream_filter, out, append_msg, &a, 1, err, errlen);
+	free(a.caps);
+	if (txn)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc)
+		return -1;
+	for (size_t i = 0; i < out->nstreams; i++)
+		if (out->streams[i].nmsgs > 1)
+			qsort(out->streams[i].msgs, out->streams[i].nmsgs, sizeof(struct ts_msg),
+			      cmp_msg);
 	return 0;
 }

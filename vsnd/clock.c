@@ -1,6 +1,7 @@
 /* clock.c - time sources for audio pacing: the host CLOCK_MONOTONIC, and a virtual clock
  * that only a caller (replay engine, tests) moves, waking waiters whose deadline is reached. */
 #include "clock.h"
+#include "snd_priv.h" /* vsnd_clock_passive_waits() */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -203,6 +204,17 @@ static const struct vsnd_clock_ops vc_ops = {
 	.guest_ticks = vc_ticks,
 	.wait_until = vc_wait,
 };
+
+/* Declared in snd_priv.h: the device core's PCM threads may wait for a boundary while a
+ * sink write is in progress only if that wait cannot move the clock. */
+bool vsnd_clock_passive_waits(const struct vsnd_clock *clk)
+{
+	if (clk->ops == &mono_ops)
+		return true;
+	if (clk->ops == &vc_ops)
+		return !((const struct vsnd_vclock *)clk->opaque)->instant;
+	return false;
+}
 
 struct vsnd_vclock *vsnd_vclock_new(uint64_t start_ns, int instant)
 {

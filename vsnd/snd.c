@@ -171,6 +171,7 @@ struct vsnd_dev *vsnd_dev_new(const struct vsnd_config *cfg, const struct vsnd_h
 	dev->cfg = *cfg;
 	dev->host = *host;
 	dev->clock = host->clock ? host->clock : &vsnd_clock_monotonic;
+	dev->passive_waits = vsnd_clock_passive_waits(dev->clock);
 	if (pthread_mutex_init(&dev->mu, NULL)) {
 		free(dev);
 		return NULL;

@@ -23,9 +23,13 @@
  *   device mutex released and marks the period consumed.
  * - A message is completed only when BOTH its period has elapsed on the clock AND the
  *   consumer has consumed it: while a stream's consumer holds a period, the TX thread does
- *   not wait for, nor act at, that stream's next boundary; it waits for the consumer, which
- *   kicks it. The next period is handed only after the previous message completed, so the
- *   slot never holds more than one period. Boundaries of other streams that come earlier
+ *   not act at that stream's next boundary. It waits for the boundary itself if its clock's
+ *   timed waits never move the clock (monotonic, or virtual without `instant`), else for
+ *   the consumer; once the boundary has come it waits for the consumer. The consumer kicks
+ *   it only if it waits for the consumer (or for a deadline not ahead any more): a period
+ *   written before its boundary costs the TX thread no extra wake-up. The next period is
+ *   handed only after the previous message completed, so the slot never holds more than
+ *   one period. Boundaries of other streams that come earlier
  *   are still served on time; later ones wait with it (the price of a deterministic
  *   completion order when one of several output sinks is slower than real time).
  * - A sink write that ends after the period's boundary (a blocked ALSA device, a sink
@@ -44,6 +48,12 @@
  *   consumer (with one output stream, writes happen at the exact virtual time of their
  *   boundary; with several, time may move on to another stream's earlier boundary during
  *   a write, which changes no byte and no completion).
+ * - Wake-ups are kept to what changes a decision, since each costs far more than the work
+ *   it triggers (replay speed, issue 5): vsnd_dev_submit() kicks a PCM thread only if the
+ *   stream's deadline changed and comes no later than what the thread waits for; quiesce
+ *   callers wait on a cv of their own, broadcast only once every PCM thread is idle; a
+ *   thread signals another with dev->mu released where it can, so the woken thread does
+ *   not block on the mutex at once.
  * - A control request or reset that needs a stream's sink waits until the stream is not
  *   busy, holding the stream meanwhile (s->hold): the PCM threads then leave it alone, so
  *   a slow sink cannot make the request wait for period after period.
@@ -248,12 +258,16 @@ static uint64_t stream_deadline(const struct snd_stream *s)
 	return VSND_CLOCK_NEVER;
 }
 
-static void mark_idle(struct vsnd_dev *dev, struct snd_stream *s)
+static bool quiet_due(struct vsnd_dev *dev);
+
+/* Sink I/O of s is over. Returns true if vsnd_dev_quiesce() callers are to be woken (the
+ * caller broadcasts dev->quiet_cv, preferably once it released dev->mu). */
+static bool mark_idle(struct vsnd_dev *dev, struct snd_stream *s)
 {
 	s->busy = false;
 	if (s->hold)
 		pthread_cond_broadcast(&dev->idle_cv); /* snd_wait_not_busy() */
-	snd_note_quiet(dev);
+	return quiet_due(dev);
 }
 
 /* The TX thread: with dev->mu held, the boundary of s is due and no consumer holds it.
@@ -293,8 +307,11 @@ static bool tx_step(struct vsnd_dev *dev, struct snd_stream *s)
 	return true;
 }
 
-/* A consumer finished a period at `now` with write() result r (dev->mu held). */
-static void tx_consumed(struct vsnd_dev *dev, struct snd_stream *s, int r, uint64_t now)
+/* A consumer finished a period at `now` with write() result r (dev->mu held). Returns true
+ * if the TX thread must look at the streams again (the caller then signals it); *quiet is
+ * set if quiesce callers are to be woken (the caller broadcasts). */
+static bool tx_consumed(struct vsnd_dev *dev, struct snd_stream *s, int r, uint64_t now,
+			bool *quiet)
 {
 	if (r < 0 && s->playing)
 		s->playing->status = VIRTIO_SND_S_IO_ERR;
@@ -305,11 +322,18 @@ static void tx_consumed(struct vsnd_dev *dev, struct snd_stream *s, int r, uint6
 		if (now > from)
 			s->base_ns += now - from;
 	}
-	/* Kick first: a quiesce caller is then not woken while the TX thread still has to
-	 * look at the stream again. The consumer signals the TX thread's cv once it released
+	/* The TX thread needs no kick if it already waits for a deadline still ahead and not
+	 * after this stream's next boundary: it would only scan and choose that wait again.
+	 * Otherwise kick first, so that a quiesce caller is not woken while the TX thread still
+	 * has to look at the stream; the caller signals the TX thread's cv once it released
 	 * dev->mu, so that the TX thread does not wake up only to block on it. */
-	dev->workers[VIRTIO_SND_D_OUTPUT].kicked = true;
-	mark_idle(dev, s);
+	struct snd_worker *w = &dev->workers[VIRTIO_SND_D_OUTPUT];
+	bool kick = !(w->waiting && w->deadline != VSND_CLOCK_NEVER && w->deadline > now &&
+		      w->deadline <= stream_deadline(s));
+	if (kick)
+		w->kicked = true;
+	*quiet = mark_idle(dev, s);
+	return kick;
 }
 
 static void set_rt_priority(const struct vsnd_dev *dev)
@@ -339,11 +363,19 @@ static void *consumer_main(void *arg)
 		pthread_mutex_unlock(&dev->mu);
 		int r = s->sink->ops->write(s->sink, s->stage, n);
 		pthread_mutex_lock(&dev->mu);
-		tx_consumed(dev, s, r, vsnd_clock_now(dev->clock));
-		/* The TX thread's cv lives until after every consumer was joined. */
-		pthread_mutex_unlock(&dev->mu);
-		pthread_cond_signal(&dev->workers[VIRTIO_SND_D_OUTPUT].cv);
-		pthread_mutex_lock(&dev->mu);
+		bool quiet;
+		bool kick = tx_consumed(dev, s, r, vsnd_clock_now(dev->clock), &quiet);
+		if (kick || quiet) {
+			/* Signalled with dev->mu released, so that the woken thread does not
+			 * block on it at once. The TX thread's cv lives until after every consumer
+			 * was joined, the device's cvs until vsnd_dev_free(). */
+			pthread_mutex_unlock(&dev->mu);
+			if (kick)
+				pthread_cond_signal(&dev->workers[VIRTIO_SND_D_OUTPUT].cv);
+			if (quiet)
+				pthread_cond_broadcast(&dev->quiet_cv);
+			pthread_mutex_lock(&dev->mu);
+		}
 	}
 	pthread_mutex_unlock(&dev->mu);
 	return NULL;
@@ -361,7 +393,8 @@ static void rx_step(struct vsnd_dev *dev, struct snd_stream *s)
 		else
 			snd_fill_silence(s->p.format, s->stage, m->bytes);
 		pthread_mutex_lock(&dev->mu);
-		mark_idle(dev, s); /* m is still the head: flushes wait for busy */
+		if (mark_idle(dev, s)) /* m is still the head: flushes wait for busy */
+			pthread_cond_broadcast(&dev->quiet_cv);
 	}
 	m = pop(s);
 	s->run_frames += m->frames;
@@ -400,9 +433,13 @@ static void *worker_main(void *arg)
 			}
 		}
 		if (best && best->busy) {
-			/* Its consumer still holds the period: wait for it (it kicks us) before
-			 * waiting for, or acting at, that boundary. */
-			bd = VSND_CLOCK_NEVER;
+			/* Its consumer still holds the period: no action at that boundary before
+			 * the consumer is done. Wait for the consumer (it kicks us) if the boundary
+			 * has come, or if a timed wait would move the clock itself (an instant
+			 * virtual clock: the write must happen at the boundary's time). Otherwise
+			 * wait for the boundary: a consumer done before it need not wake us. */
+			if (!dev->passive_waits || bd <= now)
+				bd = VSND_CLOCK_NEVER;
 		} else if (best && bd <= now) {
 			if (w->direction != VIRTIO_SND_D_OUTPUT)
 				rx_step(dev, best);
@@ -424,7 +461,18 @@ static void *worker_main(void *arg)
 		}
 		w->waiting = true;
 		w->deadline = bd;
-		snd_note_quiet(dev);
+		if (quiet_due(dev)) {
+			/* Wake quiesce callers with dev->mu released (they would block on it).
+			 * Meanwhile this thread counts as waiting: whoever changes what it waits
+			 * for kicks it, and wait_until() returns at once for a passed deadline. */
+			pthread_mutex_unlock(&dev->mu);
+			pthread_cond_broadcast(&dev->quiet_cv);
+			pthread_mutex_lock(&dev->mu);
+			if (w->kicked || dev->quit) {
+				w->waiting = false;
+				continue;
+			}
+		}
 		dev->clock->ops->wait_until(dev->clock, &w->cv, &dev->mu, bd);
 		w->waiting = false;
 	}
@@ -527,10 +575,10 @@ static bool dev_quiet(struct vsnd_dev *dev)
 	return true;
 }
 
-void snd_note_quiet(struct vsnd_dev *dev)
+/* With dev->mu held: vsnd_dev_quiesce() callers wait and the PCM threads are now idle. */
+static bool quiet_due(struct vsnd_dev *dev)
 {
-	if (dev->quiescers && dev_quiet(dev))
-		pthread_cond_broadcast(&dev->quiet_cv);
+	return dev->quiescers && dev_quiet(dev);
 }
 
 void vsnd_dev_quiesce(struct vsnd_dev *dev)

@@ -97,11 +97,12 @@ struct vsnd_dev {
 
 	pthread_mutex_t mu;
 	pthread_cond_t idle_cv; /* a held stream's busy, or ctl_active, changed */
-	/* vsnd_dev_quiesce() callers wait on quiet_cv; it is broadcast only when the PCM threads
-	 * are all idle (snd_note_quiet) while quiescers > 0, so nobody is woken for nothing. */
+	/* vsnd_dev_quiesce() callers wait on quiet_cv; the PCM threads broadcast it only when
+	 * they are all idle while quiescers > 0 (snd_io.c), so nobody is woken for nothing. */
 	pthread_cond_t quiet_cv;
 	uint32_t quiescers;
 	bool quit;
+	bool passive_waits; /* vsnd_clock_passive_waits(clock), fixed at creation */
 	bool driver_ok;
 	bool ctl_active; /* a control request is in progress (keeps controlq in order) */
 
@@ -121,6 +122,11 @@ struct vsnd_dev {
 	struct snd_worker workers[2];
 };
 
+/* clock.c: true if clk is one whose timed wait_until() never moves it (the monotonic clock,
+ * a virtual clock without `instant`); false for any other clock, which the PCM threads then
+ * treat as if a timed wait could move it. */
+bool vsnd_clock_passive_waits(const struct vsnd_clock *clk);
+
 /* Tables (static const data). */
 uint32_t snd_format_bytes(uint8_t format);
 uint32_t snd_rate_hz(uint8_t rate);
@@ -137,8 +143,6 @@ void snd_ctl(struct vsnd_dev *dev, struct vsnd_chain *c);
 /* snd_io.c (all with dev->mu held unless stated) */
 void snd_io_submit(struct vsnd_dev *dev, struct vsnd_chain *c);
 void snd_kick(struct vsnd_dev *dev, uint8_t direction);
-/* Wake vsnd_dev_quiesce() callers if the PCM threads are now all idle (or quitting). */
-void snd_note_quiet(struct vsnd_dev *dev);
 void snd_wait_not_busy(struct vsnd_dev *dev, struct snd_stream *s);
 /* Complete every held message of s with `status` (used.len 8 or data+8 for RX). */
 void snd_flush(struct vsnd_dev *dev, struct snd_stream *s, uint32_t status);

@@ -303,22 +303,33 @@ static void print_json(const char *path, const struct ts_stats *st)
 	fputs("]}\n", f);
 }
 
-/* ---- CSV ---- */
+/* ---- CSV: rows printed as the scan computes them (nothing per row is held) ---- */
 
-static void print_csv(const struct ts_stats *st)
+struct stats_out {
+	int mode;   /* 0 table, 'j' JSON, 'c' CSV */
+	int stream; /* --stream N, or -1 */
+};
+
+static int on_begin(void *ctx, const struct ts_session *sess)
 {
-	printf("stream,param_set,seq,chain,t_ns,interval_ns,fill,frames,latency_ns\n");
-	for (size_t i = 0; i < st->nstreams; i++) {
-		const struct ts_stream_stats *ss = &st->streams[i];
-		for (size_t k = 0; k < ss->npoints; k++) {
-			const struct ts_point *p = &ss->points[k];
-			printf("%u,%u,%" PRIu64 ",%" PRIu64 ",%" PRId64 ",", ss->s->stream_id,
-			       ss->s->param_set, p->seq, p->chain, p->t_ns);
-			if (p->interval_ns >= 0)
-				printf("%" PRId64, p->interval_ns);
-			printf(",%u,%" PRIu64 ",%" PRId64 "\n", p->fill, p->frames, p->latency_ns);
-		}
-	}
+	const struct stats_out *o = ctx;
+	if (o->stream >= 0 && sess->nstreams == 0)
+		return 1;
+	if (o->mode == 'c')
+		printf("stream,param_set,seq,chain,t_ns,interval_ns,fill,frames,latency_ns\n");
+	return 0;
+}
+
+static void on_point(void *ctx, const struct ts_stream_stats *ss, const struct ts_point *p)
+{
+	const struct stats_out *o = ctx;
+	if (o->mode != 'c')
+		return;
+	printf("%u,%u,%" PRIu64 ",%" PRIu64 ",%" PRId64 ",", ss->s->stream_id, ss->s->param_set,
+	       p->seq, p->chain, p->t_ns);
+	if (p->interval_ns >= 0)
+		printf("%" PRId64, p->interval_ns);
+	printf(",%u,%" PRIu64 ",%" PRId64 "\n", p->fill, p->frames, p->latency_ns);
 }
 
 int cmd_stats(int argc, char **argv)
@@ -366,28 +377,24 @@ int cmd_stats(int argc, char **argv)
 	if (!r)
 		return CLI_EXIT_USAGE;
 	struct ts_session sess;
+	struct ts_stats st;
 	char err[256] = "";
-	if (ts_load(vt_reader_db(r), stream, &sess, err, sizeof(err))) {
+	struct stats_out o = {.mode = mode, .stream = stream};
+	static const struct ts_scan_ops ops = {.begin = on_begin, .point = on_point};
+	int rc = ts_scan(vt_reader_db(r), stream, &ops, &o, &sess, &st, err, sizeof(err));
+	if (rc < 0) {
 		vt_reader_close(r);
 		return cli_fail("stats", CLI_EXIT_USAGE, "%s: %s", path, err);
 	}
-	if (stream >= 0 && sess.nstreams == 0) {
+	if (rc > 0) {
 		ts_session_free(&sess);
 		vt_reader_close(r);
 		return cli_fail("stats", CLI_EXIT_USAGE, "%s: no stream %d in this session", path,
 				stream);
 	}
-	struct ts_stats st;
-	if (ts_compute(&sess, &st)) {
-		ts_session_free(&sess);
-		vt_reader_close(r);
-		return cli_fail("stats", CLI_EXIT_USAGE, "out of memory");
-	}
 	if (mode == 'j')
 		print_json(path, &st);
-	else if (mode == 'c')
-		print_csv(&st);
-	else
+	else if (mode != 'c')
 		print_table(path, &st);
 	ts_stats_free(&st);
 	ts_session_free(&sess);
