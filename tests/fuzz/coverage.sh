@@ -15,7 +15,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 (cd "$out" && gcov -b -o "$OLDPWD/$B/obj/vsnd" "$OLDPWD"/vsnd/*.c >gcov.txt 2>&1)
 # gcov prints, per file: File '...', ..., "Taken at least once:P% of N".
-awk -v core='snd.c snd_ctl.c snd_io.c virtq.c virtio_mmio.c clock.c' '
+awk -v core='snd.c snd_ctl.c snd_io.c virtq.c virtio_mmio.c clock.c snd_config.c' '
 	/^File / { f = $2; gsub(/\x27/, "", f); sub(/.*\//, "", f); next }
 	/^Taken at least once:/ && f ~ /^[a-z_]+\.c$/ {
 		split($0, a, /[:% ]+/); p = a[5]; n = a[7];
