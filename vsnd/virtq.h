@@ -85,8 +85,9 @@ void virtq_reset_indexes(struct virtq *q);
 /* Take the next available chain. Returns VIRTQ_OK, VIRTQ_EMPTY or a negative virtq_err
  * (fatal: the transport sets DEVICE_NEEDS_RESET). Never reads outside guest RAM. On EMPTY
  * with EVENT_IDX negotiated, avail_event is published (= last_avail) and avail.idx re-read.
- * On a fatal error last_avail is left past the offending entry; the queue is unusable until
- * reset anyway. Never writes the descriptor table or the avail ring. */
+ * On a fatal error found while walking a chain last_avail is left past the offending entry;
+ * on an avail-index jump or an avail ring entry outside RAM it is not advanced. Either way
+ * the queue is unusable until reset. Never writes the descriptor table or the avail ring. */
 int virtq_pop(struct virtq *q, const struct vsnd_gmem *m, struct virtq_chain *out);
 
 /* Copy between a walked chain's segments and host memory (offsets within the readable or
