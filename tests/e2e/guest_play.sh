@@ -106,12 +106,16 @@ if [ "${VSND_SKIP_LONG:-0}" != 1 ] && [ "${SANITIZE:-0}" != 1 ]; then
 			kx=$(sqlite3 "$T/$n.db" "SELECT notes FROM session" | grep -c -e 'XRUN:' -e 'Lost interrupts' | tr -d ' ')
 			timing_ok=0; [ -n "$ms" ] && [ "$ms" -ge 9800 ] && [ "$ms" -le 10200 ] && timing_ok=1
 			xrun_ok=0; [ "$kx" = 0 ] && [ "$xr_guest" = 0 ] && xrun_ok=1
-			[ "$timing_ok$xrun_ok" = 11 ] && break
-			[ "$attempt" = 1 ] && echo "note: $n attempt 1: ${ms} ms, $kx kernel XRUN lines, player xruns '$xr_guest'; retrying once (host load: $(cut -d' ' -f1-3 /proc/loadavg))"
+			# With 2 periods the guest has one period (5.3 ms at 256 frames) to refill a
+			# buffer before the device reads it: a starved vCPU shows up as stale samples
+			# even without an XRUN, so the samples are part of what may be retried.
+			data_ok=0; out=$($AT expect-play "$T/ten.wav" "$T/$n.out.wav" 2>&1) && data_ok=1
+			[ "$timing_ok$xrun_ok$data_ok" = 111 ] && break
+			[ "$attempt" = 1 ] && echo "note: $n attempt 1: ${ms} ms, $kx kernel XRUN lines, player xruns '$xr_guest', samples: $out; retrying once (host load: $(cut -d' ' -f1-3 /proc/loadavg))"
 		done
 		[ "$timing_ok" = 1 ] && ok "$n: played in $ms ms" || bad "$n: played in '${ms}' ms (want 10000 +- 2 %)"
 		[ "$xrun_ok" = 1 ] && ok "$n: no XRUN (kernel log and player)" || bad "$n: XRUN lines $kx, player xruns '$xr_guest'"
-		if out=$($AT expect-play "$T/ten.wav" "$T/$n.out.wav" 2>&1); then ok "$n: $out"; else bad "$n: $out"; fi
+		[ "$data_ok" = 1 ] && ok "$n: $out" || bad "$n: $out"
 	done
 fi
 
