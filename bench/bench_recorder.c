@@ -1,8 +1,10 @@
 /* bench_recorder.c - performance of the session recorder: producer cost per small event,
- * writer ingest in rows/s and PCM blob MB/s. Prints `NAME VALUE UNIT` lines (make bench). */
+ * writer ingest in rows/s and PCM blob MB/s, CPU per second of real-time playback, fixed
+ * costs. Prints `NAME VALUE UNIT` lines (make bench). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,15 +28,20 @@ static void rm_db(const char *path)
 	unlink(side);
 }
 
-static struct vt_recorder *open_rec(const char *path)
+static struct vt_recorder *open_rec_opts(const char *path, const struct vt_recorder_opts *o)
 {
 	struct vt_recorder *r;
 	char err[256];
-	if (vt_recorder_open(path, NULL, &r, err, sizeof(err))) {
+	if (vt_recorder_open(path, o, &r, err, sizeof(err))) {
 		fprintf(stderr, "bench_recorder: %s\n", err);
 		exit(1);
 	}
 	return r;
+}
+
+static struct vt_recorder *open_rec(const char *path)
+{
+	return open_rec_opts(path, NULL);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -84,6 +91,120 @@ static void bc_discard(struct vsnd_chain *c)
 }
 
 static const struct vsnd_chain_ops bc_ops = { bc_read, bc_write, bc_complete, bc_discard };
+
+static double cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
+static int ns_open(struct vsnd_sink *s, const struct vsnd_pcm_params *p)
+{
+	(void)s;
+	(void)p;
+	return 0;
+}
+
+static int ns_write(struct vsnd_sink *s, const void *buf, uint32_t bytes)
+{
+	(void)s;
+	(void)buf;
+	(void)bytes;
+	return 0;
+}
+
+static void ns_destroy(struct vsnd_sink *s)
+{
+	(void)s;
+}
+
+static const struct vsnd_sink_ops null_sink_ops = { .name = "bench-null", .open = ns_open,
+						    .write = ns_write, .destroy = ns_destroy };
+
+/* One 48 kHz stereo S16 playback period as the device sees it: notify, a TX chain (header,
+ * 1024 frames, status), the sink write of the same bytes, interrupt raised and acknowledged. */
+static void realtime_period(struct vt_recorder *r, struct vmmio_observer *o, struct bchain *bc,
+			    struct vsnd_sink *sink, uint8_t *buf, uint32_t i)
+{
+	struct vmmio_event notify = { .kind = VMMIO_EV_NOTIFY, .queue = 2 };
+	struct vmmio_event raise = { .kind = VMMIO_EV_IRQ_RAISE, .value = 1 };
+	struct vmmio_event ack = { .kind = VMMIO_EV_IRQ_ACK, .value = 1 };
+	static const uint8_t st[8] = { 0, 0, 0, 0, 0, 0x10, 0, 0 };
+	uint32_t period = bc->c.rlen - 4;
+	if (o)
+		o->event(o->opaque, &notify);
+	bc->c.seq = i;
+	bc->c.head = (uint16_t)(i & 63);
+	struct vsnd_chain *c = r ? vt_recorder_wrap_chain(r, &bc->c) : &bc->c;
+	vsnd_chain_read(c, 0, buf, 4);
+	vsnd_chain_read(c, 4, buf, period);
+	sink->ops->write(sink, buf, period);
+	vsnd_chain_write(c, 0, st, 8);
+	vsnd_chain_complete(c, 8);
+	if (o) {
+		o->event(o->opaque, &raise);
+		o->event(o->opaque, &ack);
+	}
+}
+
+/* CPU (ms) of `seconds` of real-time paced playback periods, with or without a recorder
+ * committing every commit_ms (0 = default), open and close excluded. */
+static double realtime_cpu_ms(const char *path, double seconds, int traced, uint32_t commit_ms)
+{
+	enum { PERIOD = 4096 };
+	static uint8_t msg[4 + PERIOD], buf[4 + PERIOD];
+	for (uint32_t i = 4; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 7);
+	struct vsnd_desc d[3] = { { 0x1000, 4, 1, 1 }, { 0x2000, PERIOD, 1, 2 },
+				  { 0x9000, 8, 2, 0 } };
+	struct bchain bc = { .rd = msg };
+	bc.c.ops = &bc_ops;
+	bc.c.opaque = &bc;
+	bc.c.queue = VSND_VQ_TX;
+	bc.c.rlen = 4 + PERIOD;
+	bc.c.wlen = 8;
+	bc.c.descs = d;
+	bc.c.ndescs = 3;
+	struct vsnd_sink inner = { .ops = &null_sink_ops };
+	struct vsnd_sink *sink = &inner;
+	struct vt_recorder *r = NULL;
+	struct vmmio_observer o, *op = NULL;
+	if (traced) {
+		struct vt_recorder_opts ro = { .commit_ms = commit_ms };
+		r = open_rec_opts(path, &ro);
+		o = vt_recorder_observer(r);
+		op = &o;
+		sink = vt_recorder_wrap_sink(r, &inner, 0);
+		struct vsnd_pcm_params p = { .format = VIRTIO_SND_PCM_FMT_S16, .channels = 2,
+					     .rate_index = VIRTIO_SND_PCM_RATE_48000,
+					     .rate_hz = 48000, .frame_bytes = 4,
+					     .period_bytes = PERIOD, .buffer_bytes = 4 * PERIOD };
+		sink->ops->open(sink, &p);
+	}
+	const uint64_t step = 1000000000ull * 1024 / 48000;
+	uint32_t n = (uint32_t)(seconds * 48000 / 1024);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	double c0 = cpu_s();
+	for (uint32_t i = 0; i < n; i++) {
+		realtime_period(r, op, &bc, sink, buf, i);
+		ts.tv_nsec += (long)step;
+		while (ts.tv_nsec >= 1000000000) {
+			ts.tv_nsec -= 1000000000;
+			ts.tv_sec++;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	}
+	double c1 = cpu_s();
+	if (traced) {
+		sink->ops->destroy(sink);
+		vt_recorder_close(r);
+		rm_db(path);
+	}
+	return (c1 - c0) * 1e3;
+}
 
 static uint64_t counter_now(struct vsnd_clock *c)
 {
@@ -163,6 +284,52 @@ int main(int argc, char **argv)
 		free(per);
 		vt_recorder_close(r);
 		rm_db(path);
+	}
+
+	/* 1c. Fixed costs: CPU of open (schema, session row), of an idle second (the writer
+	 * must sleep) and of close on an empty session. */
+	{
+		double c0 = cpu_s();
+		struct vt_recorder *r = open_rec(path);
+		/* The open figure includes the writer thread's start-up (it populates the first
+		 * MiB of the ring, writer.c prefault_ring). */
+		struct timespec settle = { 0, 200000000 };
+		nanosleep(&settle, NULL);
+		double c1 = cpu_s();
+		sleep(1);
+		double c2 = cpu_s();
+		vt_recorder_close(r);
+		double c3 = cpu_s();
+		printf("recorder_open_cpu %.2f ms\n", (c1 - c0) * 1e3);
+		printf("recorder_idle_cpu %.3f ms/s\n", (c2 - c1) * 1e3);
+		printf("recorder_close_cpu %.2f ms\n", (c3 - c2) * 1e3);
+		rm_db(path);
+	}
+
+	/* 1d. Steady state: 48 kHz stereo S16 playback in 1024-frame periods paced in real
+	 * time (about 13 rows per period: notify, chain, 3 descriptors, 3 chain reads/writes,
+	 * pcm, end, sink write, interrupt raise/ack), CPU of the whole process per second of
+	 * audio, with the recorder minus without it (best of 3 each, interleaved). */
+	{
+		const double secs = 3.0;
+		double best = 1e9, plain = 1e9, slow = 1e9;
+		for (int k = 0; k < 3; k++) {
+			double a = realtime_cpu_ms(path, secs, 0, 0);
+			double b = realtime_cpu_ms(path, secs, 1, 0);
+			double c = realtime_cpu_ms(path, secs, 1, 1000);
+			if (a < plain)
+				plain = a;
+			if (b < best)
+				best = b;
+			if (c < slow)
+				slow = c;
+		}
+		printf("recorder_realtime_cpu %.3f ms/s\n", (best - plain) / secs);
+		printf("recorder_realtime_cpu_per_period %.1f us\n",
+		       (best - plain) * 1e3 / (secs * 48000 / 1024));
+		/* The same committing once a second instead of every 100 ms: what the commits
+		 * (WAL frames of every b-tree page they touch) cost. */
+		printf("recorder_realtime_cpu_commit_1s %.3f ms/s\n", (slow - plain) / secs);
 	}
 
 	/* 2. Writer ingest of small rows: 2 M transport events, time until all are committed. */

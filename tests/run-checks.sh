@@ -3,6 +3,8 @@
 # tests/e2e/*.sh scripts. Prints one closing line "N passed, N failed".
 set -u
 BUILD=${BUILD:-build}
+# Sanitizer builds: report every problem in our code, none inside third-party libraries.
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 pass=0; fail=0; failed=()
 # A hung test must not hang CI: every suite runs under a time limit (seconds).
 UNIT_LIMIT=${UNIT_LIMIT:-300}

@@ -73,6 +73,13 @@ struct vt_info_copy {
 	struct vsnd_config config;
 };
 
+/* Writer sleep states (vt_recorder.writer_sleeping). The writer sleeps on wcv and wakes
+ * without help every commit_ms while a transaction is open or events flowed in the last
+ * commit_ms (WS_TIMED); producers wake it only when the ring passes wake_fill. When nothing
+ * flowed for a whole interval it sleeps without a timeout (WS_IDLE) and the first record
+ * published after that wakes it. Sync, close, failure and space waits set `kick`. */
+enum { WS_AWAKE = 0, WS_TIMED = 1, WS_IDLE = 2 };
+
 struct vt_writer; /* writer-thread state, writer.c */
 
 struct vt_dev_wrap;
@@ -87,7 +94,8 @@ struct vt_recorder {
 	uint64_t tail __attribute__((aligned(64)));  /* writer (release) */
 	int state __attribute__((aligned(64)));       /* 0 recording, 1 failed, 2 closed */
 	struct vsnd_clock *clock;
-	int writer_sleeping;
+	uint64_t wake_fill;       /* ring bytes in use above which a producer wakes the writer */
+	int writer_sleeping;      /* WS_*: how the writer sleeps (producers read it per event) */
 	int space_waiters;
 
 	pthread_mutex_t mu;       /* guards the condition variables below */
@@ -95,6 +103,7 @@ struct vt_recorder {
 	pthread_cond_t pcv;       /* wakes producers waiting for space */
 	pthread_cond_t scv;       /* wakes vt_recorder_sync() */
 	int stop;                 /* close requested */
+	int kick;                 /* under mu: sync/close/failure/space wait want the writer now */
 	uint64_t sync_next;       /* tokens for vt_recorder_sync */
 	uint64_t sync_done;
 	uint64_t producer_waits, producer_wait_ns; /* under mu */

@@ -12,7 +12,7 @@
 
 #include "trace/rec_internal.h"
 
-#define DEFAULT_QUEUE (64u << 20)
+#define DEFAULT_QUEUE (16u << 20)
 #define MIN_QUEUE (64u << 10)
 
 enum { ST_RECORDING = 0, ST_FAILED = 1, ST_CLOSED = 2 };
@@ -45,6 +45,19 @@ static void recorder_ref(struct vt_recorder *r)
 	__atomic_add_fetch(&r->refs, 1, __ATOMIC_RELAXED);
 }
 
+/* Slow path: wake the writer thread if it still sleeps in state `from` (one producer does). */
+static __attribute__((noinline)) void wake_writer(struct vt_recorder *r, int from)
+{
+	int expected = from;
+	if (!__atomic_compare_exchange_n(&r->writer_sleeping, &expected, WS_AWAKE, 0,
+					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->kick = 1;
+	pthread_cond_signal(&r->wcv);
+	pthread_mutex_unlock(&r->mu);
+}
+
 /* Slow path: the ring has no room for `need` bytes at position h. Wait (counted) until the
  * writer frees space, recording stops, or the recorder closes. */
 static void wait_for_space(struct vt_recorder *r, uint64_t h, uint64_t need)
@@ -52,6 +65,7 @@ static void wait_for_space(struct vt_recorder *r, uint64_t h, uint64_t need)
 	uint64_t t0 = mono_ns();
 	pthread_mutex_lock(&r->mu);
 	__atomic_add_fetch(&r->space_waiters, 1, __ATOMIC_SEQ_CST);
+	r->kick = 1;
 	pthread_cond_signal(&r->wcv);
 	/* Hysteresis: once full, wait until a quarter is free, so that a producer outrunning
 	 * the disk waits rarely and long rather than at every event. */
@@ -76,8 +90,8 @@ static void wait_for_space(struct vt_recorder *r, uint64_t h, uint64_t need)
 
 /* Reserve a record of `size` bytes (multiple of 8, <= max_rec) and fill its header. Returns
  * NULL when recording has stopped. The caller fills the body and calls rec_commit(). */
-static inline struct rec_hdr *rec_begin(struct vt_recorder *r, uint16_t type, uint64_t size,
-					uint64_t t_ns, uint64_t ticks)
+static inline __attribute__((always_inline)) struct rec_hdr *
+rec_begin(struct vt_recorder *r, uint16_t type, uint64_t size, uint64_t t_ns, uint64_t ticks)
 {
 	uint64_t h = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
 	for (;;) {
@@ -98,14 +112,15 @@ static inline struct rec_hdr *rec_begin(struct vt_recorder *r, uint16_t type, ui
 			h = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
 			continue;
 		}
-		if (!__atomic_compare_exchange_n(&r->head, &h, h + need, 1, __ATOMIC_ACQ_REL,
+		/* Sequentially consistent: pairs with the writer's store of writer_sleeping before
+		 * it re-checks head (writer.c), so a deep-sleeping writer is always woken. */
+		if (!__atomic_compare_exchange_n(&r->head, &h, h + need, 1, __ATOMIC_SEQ_CST,
 						 __ATOMIC_RELAXED))
 			continue;
-		if (used > r->cap / 4 && __atomic_load_n(&r->writer_sleeping, __ATOMIC_RELAXED)) {
-			pthread_mutex_lock(&r->mu);
-			pthread_cond_signal(&r->wcv);
-			pthread_mutex_unlock(&r->mu);
-		}
+		/* Wake a writer in its timed sleep only when the ring fills up. */
+		if (__builtin_expect(used > r->wake_fill, 0) &&
+		    __atomic_load_n(&r->writer_sleeping, __ATOMIC_RELAXED) == WS_TIMED)
+			wake_writer(r, WS_TIMED);
 		if (pad) {
 			struct rec_hdr *ph = (struct rec_hdr *)(r->buf + pos);
 			ph->type = REC_PAD;
@@ -120,14 +135,23 @@ static inline struct rec_hdr *rec_begin(struct vt_recorder *r, uint16_t type, ui
 	}
 }
 
-static inline void rec_commit(struct rec_hdr *hd, uint64_t size)
+/* Publish the record. A writer sleeping with nothing to do (WS_IDLE) is woken by the first
+ * record after it went to sleep; otherwise it wakes on its own every commit_ms. */
+static inline void rec_commit(struct vt_recorder *r, struct rec_hdr *hd, uint64_t size)
 {
 	__atomic_store_n(&hd->size, (uint32_t)size, __ATOMIC_RELEASE);
+	if (__builtin_expect(__atomic_load_n(&r->writer_sleeping, __ATOMIC_SEQ_CST) == WS_IDLE, 0))
+		wake_writer(r, WS_IDLE);
 }
 
 static inline void stamp(struct vt_recorder *r, uint64_t *t, uint64_t *ticks)
 {
 	struct vsnd_clock *c = r->clock;
+	if (c == &vsnd_clock_monotonic) { /* the default: no indirect calls, no guest ticks */
+		*t = mono_ns();
+		*ticks = 0;
+		return;
+	}
 	*t = c->ops->now_ns(c);
 	*ticks = c->ops->guest_ticks ? c->ops->guest_ticks(c) : 0;
 }
@@ -147,7 +171,7 @@ static void obs_event(void *opaque, const struct vmmio_event *ev)
 		return;
 	struct rec_transport *b = (struct rec_transport *)(hd + 1);
 	b->ev = *ev;
-	rec_commit(hd, size);
+	rec_commit(r, hd, size);
 }
 
 struct vmmio_observer vt_recorder_observer(struct vt_recorder *r)
@@ -179,7 +203,7 @@ static void put_devop(struct vt_recorder *r, uint32_t op, uint32_t off, uint32_t
 	b->dlen = dlen;
 	if (dlen)
 		memcpy(b + 1, data, dlen);
-	rec_commit(hd, size);
+	rec_commit(r, hd, size);
 }
 
 /* Records a chain read/write, split into records of at most max_rec bytes. */
@@ -206,7 +230,7 @@ static void put_io(struct vt_recorder *r, uint64_t no, uint32_t dir, uint32_t of
 		b->len = n;
 		if (n)
 			memcpy(b + 1, data, n);
-		rec_commit(hd, size);
+		rec_commit(r, hd, size);
 		off += n;
 		data += n;
 		len -= n;
@@ -228,7 +252,7 @@ static void put_end(struct vt_recorder *r, uint64_t no, uint32_t outcome, uint32
 	b->no = no;
 	b->outcome = outcome;
 	b->used_len = used_len;
-	rec_commit(hd, size);
+	rec_commit(r, hd, size);
 }
 
 static void put_sink(struct vt_recorder *r, uint64_t t, uint64_t k, const struct rec_sink *s,
@@ -251,7 +275,7 @@ static void put_sink(struct vt_recorder *r, uint64_t t, uint64_t k, const struct
 	b->dlen = dlen;
 	if (dlen)
 		memcpy(b + 1, data, dlen);
-	rec_commit(hd, size);
+	rec_commit(r, hd, size);
 }
 
 void vt_recorder_mark(struct vt_recorder *r, const char *text)
@@ -272,7 +296,7 @@ void vt_recorder_mark(struct vt_recorder *r, const char *text)
 	b->dlen = (uint32_t)n;
 	if (n)
 		memcpy(b + 1, text, n);
-	rec_commit(hd, size);
+	rec_commit(r, hd, size);
 }
 
 /* ---- (b) chains and device ops --------------------------------------------------------- */
@@ -366,7 +390,7 @@ struct vsnd_chain *vt_recorder_wrap_chain(struct vt_recorder *r, struct vsnd_cha
 		b->malformed = c->malformed;
 		if (nd)
 			memcpy(b + 1, c->descs, (size_t)nd * sizeof(struct vsnd_desc));
-		rec_commit(hd, size);
+		rec_commit(r, hd, size);
 	}
 	return &w->c;
 }
@@ -664,7 +688,7 @@ void vt_recorder_set_session_info(struct vt_recorder *r, const struct vt_session
 		return;
 	}
 	((struct rec_info *)(hd + 1))->info = c;
-	rec_commit(hd, size);
+	rec_commit(r, hd, size);
 }
 
 /* ---- errors, stats, sync --------------------------------------------------------------- */
@@ -687,6 +711,7 @@ void vt_recorder_fail(struct vt_recorder *r, const char *fmt, ...)
 				    __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&r->pcv);
 	pthread_cond_broadcast(&r->scv);
+	r->kick = 1;
 	pthread_cond_signal(&r->wcv);
 	pthread_mutex_unlock(&r->mu);
 	if (first) {
@@ -725,8 +750,9 @@ int vt_recorder_sync(struct vt_recorder *r)
 	if (!hd)
 		return -1;
 	((struct rec_sync *)(hd + 1))->token = token;
-	rec_commit(hd, size);
+	rec_commit(r, hd, size);
 	pthread_mutex_lock(&r->mu);
+	r->kick = 1;
 	pthread_cond_signal(&r->wcv);
 	while (r->sync_done < token && rec_active(r))
 		pthread_cond_wait(&r->scv, &r->mu);
@@ -774,9 +800,11 @@ int vt_recorder_open(const char *path, const struct vt_recorder_opts *opts,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	/* Populated up front: a first-touch page fault in the audio path costs microseconds. */
-	void *ring = mmap(NULL, cap, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	/* Not populated here (that cost ~25 ms at open for 64 MiB): the writer thread populates
+	 * the ring about 1 MiB ahead of the producers during its first lap (writer.c
+	 * prefault_ring), so the audio path rarely takes a first-touch fault, and a short
+	 * session never makes the unused part resident. */
+	void *ring = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	r->buf = ring == MAP_FAILED ? NULL : ring;
 	if (!r->buf) {
 		free(r);
@@ -786,6 +814,7 @@ int vt_recorder_open(const char *path, const struct vt_recorder_opts *opts,
 	}
 	r->cap = cap;
 	r->mask = cap - 1;
+	r->wake_fill = cap / 4;
 	r->max_rec = cap / 4;
 	if (r->max_rec > (16u << 20))
 		r->max_rec = 16u << 20;
@@ -845,7 +874,8 @@ int vt_recorder_close(struct vt_recorder *r)
 	if (!r)
 		return 0;
 	pthread_mutex_lock(&r->mu);
-	r->stop = 1;
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELAXED); /* the writer also reads it unlocked */
+	r->kick = 1;
 	pthread_cond_signal(&r->wcv);
 	pthread_mutex_unlock(&r->mu);
 	if (r->thread_started)

@@ -20,10 +20,15 @@
 /* How the recorder works (the device does not know it is recorded):
  * - Producers (the vCPU thread, device threads) append fixed-layout records to a bounded
  *   in-memory byte ring (no lock, no system call, no malloc in the normal case; only a
- *   wrapped chain costs one small allocation). The ring is allocated and touched at open
- *   (queue_bytes of resident memory) so the audio path never takes a page fault. A single
- *   writer thread drains it into SQLite with prepared statements in batched transactions
- *   (WAL, synchronous=NORMAL), committing at least every commit_ms or commit_events.
+ *   wrapped chain costs one small allocation). The ring is reserved at open and its pages
+ *   fault in as they are first used (at most queue_bytes resident). A single writer thread
+ *   drains it into SQLite with prepared statements in batched transactions (WAL,
+ *   synchronous=NORMAL, 4 KiB pages), committing at least every commit_ms (measured from
+ *   when the ring was last seen empty) or commit_events. The writer sleeps when the ring is
+ *   empty: while events flow it wakes once per commit_ms; after an interval with nothing it
+ *   sleeps until the next event (a producer then wakes it, once). Producers also wake it
+ *   when the ring is a quarter full. The session row's counters (events, bytes,
+ *   producer_waits, ...) are refreshed about once a second and exact at close.
  * - If the ring is full the producer waits for space; each wait and its duration are counted
  *   and stored in the session row (producer_waits, producer_wait_ns).
  * - On a database error (disk full, I/O error, busy, out of memory) the error is reported
@@ -41,7 +46,7 @@
 struct vt_recorder;
 
 struct vt_recorder_opts {
-	size_t queue_bytes;      /* ring size in bytes; 0 = 64 MiB (rounded up to a power of 2) */
+	size_t queue_bytes;      /* ring size in bytes; 0 = 16 MiB (rounded up to a power of 2) */
 	uint32_t commit_ms;      /* commit at least this often while events flow; 0 = 100 */
 	uint32_t commit_events;  /* ... or after this many events; 0 = 65536 */
 	struct vsnd_clock *clock; /* time source for t_ns/ticks; NULL = vsnd_clock_monotonic */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,8 +17,15 @@
 #define NBUCKETS 4096      /* in-flight chains hash */
 #define CTL_MAX (1u << 20) /* control request/response bytes kept for decoding */
 #define FIFO_MAX (16u << 20) /* unmatched TX PCM kept to de-duplicate sink writes */
-#define POLL_NS (5u * 1000 * 1000)       /* poll while a transaction is open */
-#define IDLE_POLL_NS (20u * 1000 * 1000) /* poll when everything is committed */
+#define DB_PAGE_SIZE 4096     /* database page size */
+#define WAL_CHECKPOINT_PAGES 8192 /* 32 MiB of WAL between checkpoints */
+#define CACHE_KIB 2048     /* SQLite page cache: the right edges of the b-trees */
+#define PREFAULT_AHEAD (1u << 20) /* ring bytes kept populated ahead of the producers */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23     /* Linux 5.14 */
+#endif
+#define STR(x) #x
+#define XSTR(x) STR(x)
 
 enum {
 	S_TRANSPORT, S_DEVOP, S_CHAIN, S_DESC, S_IO, S_END, S_PCM, S_CONTROL, S_PARAMS, S_VQEV,
@@ -74,6 +82,9 @@ struct vt_writer {
 	uint64_t next_id;
 	int in_txn;
 	uint64_t txn_start;
+	uint64_t empty_ns;          /* the ring was empty then: later records arrived after it */
+	uint64_t stats_ns;          /* when the session row's counters were last stored */
+	uint64_t faulted;           /* ring bytes [0, faulted) are populated */
 	uint32_t txn_events;
 	uint8_t *scratch;
 	size_t scratch_cap;
@@ -185,7 +196,7 @@ static int begin_txn(struct vt_recorder *r)
 		return -1;
 	}
 	w->in_txn = 1;
-	w->txn_start = mono_ns();
+	w->txn_start = w->empty_ns; /* no record in the transaction is older than this */
 	w->txn_events = 0;
 	return 0;
 }
@@ -204,12 +215,18 @@ static void store_stats(struct vt_recorder *r)
 	run(r, s);
 }
 
-static int commit_txn(struct vt_recorder *r)
+/* Commit the open transaction. The session row's counters are refreshed with it when
+ * `stats` is set or a second has passed since they were (they are exact at close). */
+static int commit_txn(struct vt_recorder *r, int stats)
 {
 	struct vt_writer *w = r->w;
 	if (!w->in_txn)
 		return 0;
-	store_stats(r);
+	uint64_t now = mono_ns();
+	if (stats || now - w->stats_ns >= 1000000000u) {
+		w->stats_ns = now;
+		store_stats(r);
+	}
 	int rc = sqlite3_step(w->st[S_COMMIT]);
 	sqlite3_reset(w->st[S_COMMIT]);
 	if (rc != SQLITE_DONE) {
@@ -795,7 +812,7 @@ static int process(struct vt_recorder *r, const struct rec_hdr *hd)
 	case REC_SYNC: {
 		uint64_t token = ((const struct rec_sync *)(hd + 1))->token;
 		if (__atomic_load_n(&r->state, __ATOMIC_RELAXED) == 0)
-			rc = commit_txn(r);
+			rc = commit_txn(r, 1);
 		pthread_mutex_lock(&r->mu);
 		if (token > r->sync_done)
 			r->sync_done = token;
@@ -928,6 +945,33 @@ static size_t drain(struct vt_recorder *r, size_t budget, int *blocked)
 	return n;
 }
 
+/* Mark the session truncated with the recorder's error (after a failure). */
+static void store_truncated(struct vt_recorder *r)
+{
+	pthread_mutex_lock(&r->mu);
+	char error[sizeof(r->error)];
+	memcpy(error, r->error, sizeof(error));
+	pthread_mutex_unlock(&r->mu);
+	char *sql = sqlite3_mprintf("UPDATE session SET truncated = 1, error = %Q WHERE id = 1",
+				    error);
+	if (sql)
+		sqlite3_exec(r->db, sql, NULL, NULL, NULL);
+	sqlite3_free(sql);
+}
+
+/* Give up the open transaction after a failure, keeping what SQLite still allows. */
+static void abandon_txn(struct vt_recorder *r)
+{
+	if (sqlite3_get_autocommit(r->db) == 0)
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	if (sqlite3_get_autocommit(r->db) == 0)
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	r->w->in_txn = 0;
+}
+
+/* The session row's final update (clean_end = 1, counters) goes into the last batch's
+ * transaction: one commit at close. If that fails, the failure is reported once and, as far
+ * as the database still allows, the session is marked truncated with the message. */
 static void finish_session(struct vt_recorder *r)
 {
 	struct vt_writer *w = r->w;
@@ -937,14 +981,19 @@ static void finish_session(struct vt_recorder *r)
 	memcpy(error, r->error, sizeof(error));
 	uint64_t waits = r->producer_waits, wait_ns = r->producer_wait_ns;
 	pthread_mutex_unlock(&r->mu);
+	/* After a failure every statement below is clean-up: do not wait 5 s on a lock. */
+	if (failed)
+		sqlite3_busy_timeout(r->db, 100);
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
+	int in_txn = !failed && begin_txn(r) == 0;
+	int ok = failed || in_txn;
 	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(r->db,
-			       "UPDATE session SET clean_end = 1, end_wall_ns = ?1, events = ?2,"
-			       " bytes = ?3, producer_waits = ?4, producer_wait_ns = ?5,"
-			       " truncated = ?6, error = ?7 WHERE id = 1",
-			       -1, &s, NULL) == SQLITE_OK) {
+	if (ok && sqlite3_prepare_v2(r->db,
+				     "UPDATE session SET clean_end = 1, end_wall_ns = ?1, events = ?2,"
+				     " bytes = ?3, producer_waits = ?4, producer_wait_ns = ?5,"
+				     " truncated = ?6, error = ?7 WHERE id = 1",
+				     -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)now.tv_sec * 1000000000 + now.tv_nsec);
 		bind_u64(s, 2, w->events);
 		bind_u64(s, 3, w->bytes);
@@ -953,11 +1002,26 @@ static void finish_session(struct vt_recorder *r)
 		sqlite3_bind_int(s, 6, failed);
 		if (failed)
 			sqlite3_bind_text(s, 7, error, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(s) != SQLITE_DONE && !failed)
-			vt_recorder_fail(r, "cannot complete the session row: %s",
-					 sqlite3_errmsg(r->db));
+		ok = sqlite3_step(s) == SQLITE_DONE;
+	} else {
+		ok = 0;
 	}
 	sqlite3_finalize(s);
+	if (ok && in_txn) {
+		int rc = sqlite3_step(w->st[S_COMMIT]);
+		sqlite3_reset(w->st[S_COMMIT]);
+		ok = rc == SQLITE_DONE;
+		if (ok) {
+			w->in_txn = 0;
+			__atomic_add_fetch(&r->w_commits, 1, __ATOMIC_RELAXED);
+		}
+	}
+	if (!ok && !failed) {
+		vt_recorder_fail(r, "cannot complete the session row: %s", sqlite3_errmsg(r->db));
+		sqlite3_busy_timeout(r->db, 100);
+		abandon_txn(r);
+		store_truncated(r);
+	}
 	/* Leave one self-contained file: fold the WAL back and leave WAL mode. A reader still
 	 * attached prevents that; then the file simply stays in WAL mode (equally valid), and
 	 * closing does not wait for the reader. */
@@ -966,72 +1030,110 @@ static void finish_session(struct vt_recorder *r)
 		     NULL, NULL);
 }
 
+/* The ring is mapped without populating it (recorder.c): during its first lap the writer
+ * populates it about PREFAULT_AHEAD bytes ahead of the producers, so that first-touch page
+ * faults happen here rather than on the audio path. MADV_POPULATE_WRITE only maps pages
+ * (their contents stay as they are), so it is safe while producers write. On a kernel
+ * without it the producers simply take the faults. */
+static void prefault_ring(struct vt_recorder *r)
+{
+	struct vt_writer *w = r->w;
+	if (w->faulted >= r->cap)
+		return;
+	uint64_t want = __atomic_load_n(&r->head, __ATOMIC_RELAXED) + PREFAULT_AHEAD;
+	if (want < w->faulted + PREFAULT_AHEAD / 4)
+		return; /* in steps of a quarter */
+	want = (want + 4095) & ~(uint64_t)4095;
+	if (want > r->cap)
+		want = r->cap;
+	if (madvise(r->buf + w->faulted, want - w->faulted, MADV_POPULATE_WRITE) != 0)
+		want = r->cap; /* not supported: give up */
+	w->faulted = want;
+}
+
+/* Timed wait on wcv until deadline_ns (CLOCK_MONOTONIC), with r->mu held. */
+static void wait_until_ns(struct vt_recorder *r, uint64_t deadline_ns)
+{
+	struct timespec ts = { (time_t)(deadline_ns / 1000000000u),
+			       (long)(deadline_ns % 1000000000u) };
+	pthread_cond_timedwait(&r->wcv, &r->mu, &ts);
+}
+
+/* The writer sleeps whenever the ring is empty (rec_internal.h, WS_*): while events flow it
+ * wakes once per commit interval, drains everything and commits; after an interval with
+ * nothing new it sleeps until a producer publishes a record. A transaction holds only records
+ * published after w->empty_ns, and commits when commit_ms have passed since then, so a
+ * record waits at most about commit_ms to be committed (a SIGKILL loses at most that). */
 void *vt_writer_main(void *arg)
 {
 	struct vt_recorder *r = arg;
 	struct vt_writer *w = r->w;
 	uint64_t commit_ns = (uint64_t)r->commit_ms * 1000000u;
 	int failed_seen = 0;
+	int quiet = 0; /* sleeps in a row that found nothing to do */
+	w->empty_ns = mono_ns();
 	for (;;) {
 		int blocked;
+		prefault_ring(r);
+		uint64_t t_check = mono_ns();
 		size_t n = drain(r, 4096, &blocked);
 		int active = __atomic_load_n(&r->state, __ATOMIC_RELAXED) == 0;
 		if (!active && !failed_seen) {
 			failed_seen = 1;
-			if (w->in_txn) {
-				/* Keep what can be kept; SQLite may already have rolled back. */
-				if (sqlite3_get_autocommit(r->db) == 0)
-					sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
-				if (sqlite3_get_autocommit(r->db) == 0)
-					sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
-				w->in_txn = 0;
-			}
-			pthread_mutex_lock(&r->mu);
-			char error[sizeof(r->error)];
-			memcpy(error, r->error, sizeof(error));
-			pthread_mutex_unlock(&r->mu);
-			char *sql = sqlite3_mprintf(
-				"UPDATE session SET truncated = 1, error = %Q WHERE id = 1", error);
-			if (sql)
-				sqlite3_exec(r->db, sql, NULL, NULL, NULL);
-			sqlite3_free(sql);
+			/* Clean-up only from here on: do not wait 5 s on a lock each time. */
+			sqlite3_busy_timeout(r->db, 100);
+			if (w->in_txn)
+				abandon_txn(r); /* SQLite may already have rolled back */
+			store_truncated(r);
 		}
-		if (active && w->in_txn &&
-		    (w->txn_events >= r->commit_events || mono_ns() - w->txn_start >= commit_ns))
-			commit_txn(r);
-		if (n)
+		/* A long backlog commits as it goes: by count, and by age while draining. Once
+		 * close is requested the rest goes into the final commit (finish_session). */
+		if (active && w->in_txn && !__atomic_load_n(&r->stop, __ATOMIC_RELAXED) &&
+		    (w->txn_events >= r->commit_events ||
+		     (n && mono_ns() - w->txn_start >= commit_ns))) {
+			commit_txn(r, 0);
+			w->empty_ns = mono_ns(); /* the next batch's interval starts now */
+		}
+		if (n) {
+			quiet = 0;
 			continue;
+		}
 		if (blocked) {
+			/* A producer reserved a record and is filling it: microseconds. */
 			struct timespec ts = { 0, 50000 };
 			nanosleep(&ts, NULL);
 			continue;
 		}
+		/* Everything published before t_check has been processed. */
+		w->empty_ns = t_check;
+		uint64_t now = mono_ns();
+		if (active && w->in_txn && now - w->txn_start >= commit_ns &&
+		    !__atomic_load_n(&r->stop, __ATOMIC_RELAXED))
+			commit_txn(r, 0);
 		pthread_mutex_lock(&r->mu);
 		if (r->stop && __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) == r->tail) {
 			pthread_mutex_unlock(&r->mu);
 			break;
 		}
-		uint64_t wait = w->in_txn ? POLL_NS : IDLE_POLL_NS;
-		if (w->in_txn) {
-			uint64_t age = mono_ns() - w->txn_start;
-			uint64_t left = age < commit_ns ? commit_ns - age : 0;
-			if (left < wait)
-				wait = left;
+		if (!r->kick && !r->stop) {
+			quiet++;
+			if (w->in_txn || quiet <= 1) {
+				uint64_t dl = (w->in_txn ? w->txn_start : now) + commit_ns;
+				__atomic_store_n(&r->writer_sleeping, WS_TIMED, __ATOMIC_SEQ_CST);
+				wait_until_ns(r, dl);
+			} else {
+				/* Sequentially consistent store, then load of head: a producer that
+				 * published after this load sees WS_IDLE (recorder.c rec_commit). */
+				__atomic_store_n(&r->writer_sleeping, WS_IDLE, __ATOMIC_SEQ_CST);
+				if (__atomic_load_n(&r->head, __ATOMIC_SEQ_CST) == r->tail &&
+				    !r->kick)
+					pthread_cond_wait(&r->wcv, &r->mu);
+			}
+			__atomic_store_n(&r->writer_sleeping, WS_AWAKE, __ATOMIC_SEQ_CST);
 		}
-		if (wait > 0 && !r->stop) {
-			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			uint64_t ns = (uint64_t)ts.tv_nsec + wait;
-			ts.tv_sec += (time_t)(ns / 1000000000u);
-			ts.tv_nsec = (long)(ns % 1000000000u);
-			__atomic_store_n(&r->writer_sleeping, 1, __ATOMIC_SEQ_CST);
-			pthread_cond_timedwait(&r->wcv, &r->mu, &ts);
-			__atomic_store_n(&r->writer_sleeping, 0, __ATOMIC_RELAXED);
-		}
+		r->kick = 0;
 		pthread_mutex_unlock(&r->mu);
 	}
-	if (__atomic_load_n(&r->state, __ATOMIC_RELAXED) == 0)
-		commit_txn(r);
 	finish_session(r);
 	return NULL;
 }
@@ -1057,9 +1159,15 @@ int vt_writer_init(struct vt_recorder *r, char *err, size_t errlen)
 	}
 	r->w = w;
 	sqlite3_busy_timeout(r->db, 5000);
-	if (exec(r, "PRAGMA page_size = 65536; PRAGMA journal_mode = WAL;"
-		    " PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384;"
-		    " PRAGMA wal_autocheckpoint = 1024; PRAGMA journal_size_limit = 67108864;",
+	/* Every commit appends each page it dirtied to the WAL (checksummed, written): small
+	 * pages keep that near the bytes really added. Checkpoints (with fsyncs) only every
+	 * WAL_CHECKPOINT_PAGES pages and at close. */
+	/* No fsync while the new file is created (a crash then leaves nothing worth keeping);
+	 * synchronous = NORMAL from the session row on. */
+	if (exec(r, "PRAGMA page_size = " XSTR(DB_PAGE_SIZE) "; PRAGMA synchronous = OFF;"
+		    " PRAGMA journal_mode = WAL; PRAGMA cache_size = -" XSTR(CACHE_KIB) ";"
+		    " PRAGMA wal_autocheckpoint = " XSTR(WAL_CHECKPOINT_PAGES) ";"
+		    " PRAGMA journal_size_limit = 67108864;",
 		 err, errlen))
 		return -1;
 	if (exec(r, "BEGIN", err, errlen) || exec(r, vt_schema_v1_sql, err, errlen))
@@ -1101,11 +1209,11 @@ int vt_writer_init(struct vt_recorder *r, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot write the session row: %s", sqlite3_errmsg(r->db));
 		return -1;
 	}
-	if (exec(r, "COMMIT", err, errlen))
+	if (exec(r, "COMMIT; PRAGMA synchronous = NORMAL;", err, errlen))
 		return -1;
 	if (r->max_db_bytes) {
 		char q[96];
-		uint64_t pages = r->max_db_bytes / 65536; /* page_size above */
+		uint64_t pages = r->max_db_bytes / DB_PAGE_SIZE;
 		snprintf(q, sizeof(q), "PRAGMA max_page_count = %llu",
 			 (unsigned long long)(pages ? pages : 1));
 		if (exec(r, q, err, errlen))
