@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -559,8 +560,31 @@ static void finish_checks(struct replay *rp)
 	pthread_mutex_unlock(&rp->mu);
 }
 
+static int replay_run(struct vt_reader *r, const struct vt_replay_opts *opts,
+		      struct vt_replay_report *rep, char *err, size_t errlen);
+
 int vt_replay_run_reader(struct vt_reader *r, const struct vt_replay_opts *opts,
 			 struct vt_replay_report *rep, char *err, size_t errlen)
+{
+	/* Threads inherit the affinity of the thread that creates them: pin this one for the
+	 * run (see all_cpus in replay.h), then give it back its own. */
+	cpu_set_t saved, one;
+	int pinned = 0;
+	if (!opts->all_cpus && opts->speed <= 0 &&
+	    pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0) {
+		int cpu = sched_getcpu();
+		CPU_ZERO(&one);
+		CPU_SET(cpu < 0 ? 0 : cpu, &one);
+		pinned = pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0;
+	}
+	int rc = replay_run(r, opts, rep, err, errlen);
+	if (pinned)
+		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	return rc;
+}
+
+static int replay_run(struct vt_reader *r, const struct vt_replay_opts *opts,
+		      struct vt_replay_report *rep, char *err, size_t errlen)
 {
 	char dummy[8];
 	if (!err) {

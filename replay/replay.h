@@ -105,6 +105,11 @@ struct vt_replay_opts {
 	uint64_t tolerance_ns;     /* completion time tolerance; 0 = exact */
 	uint32_t wait_timeout_ms;  /* causality wait; 0 = 5000 */
 	int progress;              /* progress line on stderr (\r-updated) */
+	/* 0 (default): with speed <= 0 the replay and the device threads it starts share the
+	 * CPU the call begins on (a period is a chain of thread hand-offs, and on a VM a wake-up
+	 * across CPUs costs more than the work it triggers); the caller's affinity is restored
+	 * on return. 1: leave CPU affinity alone. */
+	int all_cpus;
 };
 void vt_replay_opts_default(struct vt_replay_opts *o);
 
