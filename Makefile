@@ -56,6 +56,9 @@ SEMU_BIN := $(BUILD)/semu
 VSNDTRACE_BIN := $(BUILD)/vsndtrace
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
+# Keep intermediate objects (no "rm ..." after a run; rebuilds stay incremental).
+.SECONDARY:
+
 .PHONY: all check clean unit-tests tools
 all: tools
 tools: $(if $(wildcard semu/main.c),$(SEMU_BIN)) $(if $(VSNDTRACE_SRC),$(VSNDTRACE_BIN))
