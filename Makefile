@@ -23,6 +23,14 @@ endif
 
 CC ?= cc
 PKGS := sqlite3 sndfile alsa
+# `make deps ...` installs the packages before anything below asks pkg-config about them, so
+# that `make deps check` works on a fresh machine in one command.
+ifneq ($(filter deps,$(MAKECMDGOALS)),)
+DEPS_STATUS := $(shell .ci/install-deps >&2; echo $$?)
+ifneq ($(DEPS_STATUS),0)
+$(error .ci/install-deps failed (see above))
+endif
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
@@ -31,7 +39,7 @@ FDT_LIBS := -lfdt
 
 OPT ?= -O2
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror $(OPT) -g -pthread -MMD -MP $(SANFLAGS)
-CPPFLAGS_BASE := -I. -D_GNU_SOURCE $(PKG_CFLAGS)
+CPPFLAGS_BASE = -I. -D_GNU_SOURCE $(PKG_CFLAGS)
 ALL_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(CPPFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) $(FDT_LIBS) -lm -lpthread
 
@@ -108,6 +116,12 @@ unit-tests: $(UNIT_BINS)
 # check: every test, then one closing line "N passed, N failed".
 check: tools unit-tests $(CHECK_DEPS)
 	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-checks.sh
+
+# deps: the Debian packages of .ci/packages (apt-get as root; nothing to do when installed).
+# The work happens while the Makefile is read (see DEPS_STATUS above).
+.PHONY: deps
+deps:
+	@:
 
 # demo: the main job on a real guest: record the built-in test signal, replay it with
 # --verify, compare the replayed audio with what the guest played, print the timing stats.

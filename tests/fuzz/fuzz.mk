@@ -20,7 +20,7 @@ FUZZ_TIMEOUT ?= 20
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-FUZZ_CFLAGS := $(CPPFLAGS_BASE) -std=gnu11 -Wall -Wextra -O1 -g -pthread -MMD -MP $(FUZZ_SAN)
+FUZZ_CFLAGS = $(CPPFLAGS_BASE) -std=gnu11 -Wall -Wextra -O1 -g -pthread -MMD -MP $(FUZZ_SAN)
 FUZZ_LIB_DIRS := vsnd trace replay
 fuzz_obj = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1))
 fuzz_extra = $(wildcard tests/fuzz/$(1)/*.c)
