@@ -139,8 +139,6 @@ void vt_recorder_fail(struct vt_recorder *r, const char *fmt, ...)
 void vt_info_copy_free(struct vt_info_copy *c);
 
 /* Bytes of one sample of a VIRTIO_SND_PCM_FMT_* format in memory (0 if not PCM-linear). */
-uint32_t vt_format_bytes(uint8_t format);
-uint32_t vt_rate_hz(uint8_t rate);
 
 #define REC_ALIGN(x) (((x) + 7u) & ~(uint64_t)7u)
 

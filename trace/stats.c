@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "trace/stats_int.h"
+#include "vsnd/sink.h"
 #include "vsnd/virtio_snd.h"
 
 static int cmp_i64(const void *a, const void *b)
@@ -59,18 +60,6 @@ const char *ts_status_name(uint32_t status)
 	default:
 		return "OTHER";
 	}
-}
-
-const char *ts_format_name(uint8_t format)
-{
-	static const char *const names[VIRTIO_SND_PCM_FMT_COUNT] = {
-	    "IMA_ADPCM", "MU_LAW", "A_LAW",   "S8",	 "U8",
-	    "S16",	 "U16",	   "S18_3",   "U18_3",	 "S20_3",
-	    "U20_3",	 "S24_3",  "U24_3",   "S20",	 "U20",
-	    "S24",	 "U24",	   "S32",     "U32",	 "FLOAT",
-	    "FLOAT64",	 "DSD_U8", "DSD_U16", "DSD_U32", "IEC958_SUBFRAME",
-	};
-	return format < VIRTIO_SND_PCM_FMT_COUNT ? names[format] : "UNKNOWN";
 }
 
 struct ts_stream *ts_session_stream(struct ts_session *s, uint32_t stream_id, int64_t t)

@@ -180,7 +180,6 @@ int ts_stream_owns(const struct ts_stream *x, int32_t sid, int64_t t);
 /* Names for output: "PCM_SET_PARAMS", "OK", "S16", ... (never NULL). */
 const char *ts_code_name(uint32_t code);
 const char *ts_status_name(uint32_t status);
-const char *ts_format_name(uint8_t format);
 
 /* ---- Loader: SQL over a trace ------------------------------------------------------- */
 

@@ -98,52 +98,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint32_t vt_format_bytes(uint8_t f)
-{
-	switch (f) {
-	case VIRTIO_SND_PCM_FMT_MU_LAW:
-	case VIRTIO_SND_PCM_FMT_A_LAW:
-	case VIRTIO_SND_PCM_FMT_S8:
-	case VIRTIO_SND_PCM_FMT_U8:
-	case VIRTIO_SND_PCM_FMT_DSD_U8:
-		return 1;
-	case VIRTIO_SND_PCM_FMT_S16:
-	case VIRTIO_SND_PCM_FMT_U16:
-	case VIRTIO_SND_PCM_FMT_DSD_U16:
-		return 2;
-	case VIRTIO_SND_PCM_FMT_S18_3:
-	case VIRTIO_SND_PCM_FMT_U18_3:
-	case VIRTIO_SND_PCM_FMT_S20_3:
-	case VIRTIO_SND_PCM_FMT_U20_3:
-	case VIRTIO_SND_PCM_FMT_S24_3:
-	case VIRTIO_SND_PCM_FMT_U24_3:
-		return 3;
-	case VIRTIO_SND_PCM_FMT_S20:
-	case VIRTIO_SND_PCM_FMT_U20:
-	case VIRTIO_SND_PCM_FMT_S24:
-	case VIRTIO_SND_PCM_FMT_U24:
-	case VIRTIO_SND_PCM_FMT_S32:
-	case VIRTIO_SND_PCM_FMT_U32:
-	case VIRTIO_SND_PCM_FMT_FLOAT:
-	case VIRTIO_SND_PCM_FMT_DSD_U32:
-	case VIRTIO_SND_PCM_FMT_IEC958_SUBFRAME:
-		return 4;
-	case VIRTIO_SND_PCM_FMT_FLOAT64:
-		return 8;
-	default:
-		return 0;
-	}
-}
-
-uint32_t vt_rate_hz(uint8_t rate)
-{
-	static const uint32_t hz[VIRTIO_SND_PCM_RATE_COUNT] = {
-		5512, 8000, 11025, 16000, 22050, 32000, 44100, 48000, 64000, 88200, 96000,
-		176400, 192000, 384000,
-	};
-	return rate < VIRTIO_SND_PCM_RATE_COUNT ? hz[rate] : 0;
-}
-
 static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -546,8 +500,8 @@ static int do_control(struct vt_recorder *r, struct wchain *c, const struct rec_
 	    status == VIRTIO_SND_S_OK && b->outcome == 0) {
 		struct virtio_snd_pcm_set_params p;
 		memcpy(&p, c->req, sizeof(p));
-		uint32_t fb = vt_format_bytes(p.format) * p.channels;
-		uint32_t hz = vt_rate_hz(p.rate);
+		uint32_t fb = vsnd_format_bytes(p.format) * p.channels;
+		uint32_t hz = vsnd_rate_hz(p.rate);
 		s = w->st[S_PARAMS];
 		bind_u64(s, 1, c->id);
 		bind_u64(s, 2, p.stream_id);

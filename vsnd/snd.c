@@ -5,24 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- tables (5.14.6.6.2, facts sheet 3.7) ---- */
-
-/* Physical bytes per sample; 0 = no whole-byte width (IMA_ADPCM) or unknown. */
-static const uint8_t fmt_bytes[VIRTIO_SND_PCM_FMT_COUNT] = {
-	[VIRTIO_SND_PCM_FMT_IMA_ADPCM] = 0, [VIRTIO_SND_PCM_FMT_MU_LAW] = 1,
-	[VIRTIO_SND_PCM_FMT_A_LAW] = 1,     [VIRTIO_SND_PCM_FMT_S8] = 1,
-	[VIRTIO_SND_PCM_FMT_U8] = 1,        [VIRTIO_SND_PCM_FMT_S16] = 2,
-	[VIRTIO_SND_PCM_FMT_U16] = 2,       [VIRTIO_SND_PCM_FMT_S18_3] = 3,
-	[VIRTIO_SND_PCM_FMT_U18_3] = 3,     [VIRTIO_SND_PCM_FMT_S20_3] = 3,
-	[VIRTIO_SND_PCM_FMT_U20_3] = 3,     [VIRTIO_SND_PCM_FMT_S24_3] = 3,
-	[VIRTIO_SND_PCM_FMT_U24_3] = 3,     [VIRTIO_SND_PCM_FMT_S20] = 4,
-	[VIRTIO_SND_PCM_FMT_U20] = 4,       [VIRTIO_SND_PCM_FMT_S24] = 4,
-	[VIRTIO_SND_PCM_FMT_U24] = 4,       [VIRTIO_SND_PCM_FMT_S32] = 4,
-	[VIRTIO_SND_PCM_FMT_U32] = 4,       [VIRTIO_SND_PCM_FMT_FLOAT] = 4,
-	[VIRTIO_SND_PCM_FMT_FLOAT64] = 8,   [VIRTIO_SND_PCM_FMT_DSD_U8] = 1,
-	[VIRTIO_SND_PCM_FMT_DSD_U16] = 2,   [VIRTIO_SND_PCM_FMT_DSD_U32] = 4,
-	[VIRTIO_SND_PCM_FMT_IEC958_SUBFRAME] = 4,
-};
+/* ---- tables (5.14.6.6.2, facts sheet 3.7): widths and rates are vsnd_format_bytes() and
+ * vsnd_rate_hz() of sink.h ---- */
 
 /* One sample of silence, little-endian (unsigned formats sit at mid-scale; the companded
  * and DSD patterns follow ALSA's snd_pcm_format_silence_64). */
@@ -36,24 +20,9 @@ static const uint32_t fmt_silence[VIRTIO_SND_PCM_FMT_COUNT] = {
 	[VIRTIO_SND_PCM_FMT_DSD_U32] = 0x69696969u,
 };
 
-static const uint32_t rate_hz[VIRTIO_SND_PCM_RATE_COUNT] = {
-	5512, 8000, 11025, 16000, 22050, 32000, 44100,
-	48000, 64000, 88200, 96000, 176400, 192000, 384000,
-};
-
-uint32_t snd_format_bytes(uint8_t format)
-{
-	return format < VIRTIO_SND_PCM_FMT_COUNT ? fmt_bytes[format] : 0;
-}
-
-uint32_t snd_rate_hz(uint8_t rate)
-{
-	return rate < VIRTIO_SND_PCM_RATE_COUNT ? rate_hz[rate] : 0;
-}
-
 void snd_fill_silence(uint8_t format, uint8_t *buf, uint32_t bytes)
 {
-	uint32_t w = snd_format_bytes(format);
+	uint32_t w = vsnd_format_bytes(format);
 	uint32_t v = format < VIRTIO_SND_PCM_FMT_COUNT ? fmt_silence[format] : 0;
 	if (!w || !v) {
 		memset(buf, 0, bytes);
@@ -136,7 +105,7 @@ static int config_valid(const struct vsnd_config *cfg)
 		if (!s->formats || (s->formats >> VIRTIO_SND_PCM_FMT_COUNT))
 			return 0;
 		for (uint32_t f = 0; f < VIRTIO_SND_PCM_FMT_COUNT; f++)
-			if ((s->formats >> f & 1) && !snd_format_bytes((uint8_t)f))
+			if ((s->formats >> f & 1) && !vsnd_format_bytes((uint8_t)f))
 				return 0;
 		if (!s->rates || (s->rates >> VIRTIO_SND_PCM_RATE_COUNT))
 			return 0;

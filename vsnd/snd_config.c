@@ -71,7 +71,7 @@ static uint64_t supported_formats(void)
 {
 	uint64_t m = 0;
 	for (unsigned f = 0; f < VIRTIO_SND_PCM_FMT_COUNT; f++)
-		if (snd_format_bytes((uint8_t)f))
+		if (vsnd_format_bytes((uint8_t)f))
 			m |= 1ull << f;
 	return m;
 }
@@ -250,7 +250,7 @@ static void list_formats(char *buf, size_t n)
 	size_t len = 0;
 	buf[0] = 0;
 	for (unsigned f = 0; f < VIRTIO_SND_PCM_FMT_COUNT; f++) {
-		if (!snd_format_bytes((uint8_t)f))
+		if (!vsnd_format_bytes((uint8_t)f))
 			continue;
 		int r = snprintf(buf + len, n - len, "%s%s", len ? " " : "", fmt_name[f]);
 		if (r < 0 || (size_t)r >= n - len)
@@ -264,7 +264,7 @@ static void list_rates(char *buf, size_t n)
 	size_t len = 0;
 	buf[0] = 0;
 	for (unsigned r = 0; r < VIRTIO_SND_PCM_RATE_COUNT; r++) {
-		int k = snprintf(buf + len, n - len, "%s%u", len ? " " : "", snd_rate_hz((uint8_t)r));
+		int k = snprintf(buf + len, n - len, "%s%u", len ? " " : "", vsnd_rate_hz((uint8_t)r));
 		if (k < 0 || (size_t)k >= n - len)
 			return;
 		len += (size_t)k;
@@ -321,7 +321,7 @@ static int parse_rates(struct pctx *p, char *val, uint64_t *out)
 					       "44100-48000)", a, b);
 			uint64_t bits = 0;
 			for (unsigned r = 0; r < VIRTIO_SND_PCM_RATE_COUNT; r++)
-				if (snd_rate_hz((uint8_t)r) >= lo && snd_rate_hz((uint8_t)r) <= hi)
+				if (vsnd_rate_hz((uint8_t)r) >= lo && vsnd_rate_hz((uint8_t)r) <= hi)
 					bits |= 1ull << r;
 			if (!bits) {
 				list_rates(rates, sizeof(rates));
@@ -334,7 +334,7 @@ static int parse_rates(struct pctx *p, char *val, uint64_t *out)
 		int found = -1;
 		if (!parse_num(t, UINT32_MAX, &lo))
 			for (unsigned r = 0; r < VIRTIO_SND_PCM_RATE_COUNT; r++)
-				if (snd_rate_hz((uint8_t)r) == lo)
+				if (vsnd_rate_hz((uint8_t)r) == lo)
 					found = (int)r;
 		if (found < 0) {
 			list_rates(rates, sizeof(rates));
@@ -782,9 +782,9 @@ static void put_rates(struct out *o, uint64_t rates)
 		unsigned e = r;
 		while (e + 1 < VIRTIO_SND_PCM_RATE_COUNT && (rates >> (e + 1) & 1))
 			e++;
-		put(o, "%s%u", first ? "" : "+", snd_rate_hz((uint8_t)r));
+		put(o, "%s%u", first ? "" : "+", vsnd_rate_hz((uint8_t)r));
 		if (e > r)
-			put(o, "-%u", snd_rate_hz((uint8_t)e));
+			put(o, "-%u", vsnd_rate_hz((uint8_t)e));
 		first = 0;
 		r = e;
 	}

@@ -147,7 +147,7 @@ static uint32_t ctl_set_params(struct vsnd_dev *dev, struct snd_stream *s, const
 	if (features & ~s->cfg.features)
 		return VIRTIO_SND_S_NOT_SUPP;
 	if (format >= VIRTIO_SND_PCM_FMT_COUNT || !(s->cfg.formats >> format & 1) ||
-	    !snd_format_bytes(format))
+	    !vsnd_format_bytes(format))
 		return VIRTIO_SND_S_NOT_SUPP;
 	if (rate >= VIRTIO_SND_PCM_RATE_COUNT || !(s->cfg.rates >> rate & 1))
 		return VIRTIO_SND_S_NOT_SUPP;
@@ -166,8 +166,8 @@ static uint32_t ctl_set_params(struct vsnd_dev *dev, struct snd_stream *s, const
 		.format = format,
 		.channels = channels,
 		.rate_index = rate,
-		.rate_hz = snd_rate_hz(rate),
-		.frame_bytes = snd_format_bytes(format) * channels,
+		.rate_hz = vsnd_rate_hz(rate),
+		.frame_bytes = vsnd_format_bytes(format) * channels,
 		.period_bytes = period_bytes,
 		.buffer_bytes = buffer_bytes,
 	};

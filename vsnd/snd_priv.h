@@ -128,8 +128,6 @@ struct vsnd_dev {
 bool vsnd_clock_passive_waits(const struct vsnd_clock *clk);
 
 /* Tables (static const data). */
-uint32_t snd_format_bytes(uint8_t format);
-uint32_t snd_rate_hz(uint8_t rate);
 void snd_fill_silence(uint8_t format, uint8_t *buf, uint32_t bytes);
 
 /* snd.c */

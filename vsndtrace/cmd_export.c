@@ -189,7 +189,7 @@ static int wav_batch(void *ctx, const struct vt_pcm *p)
 		if (sub < 0 || !ps->channels || !ps->rate_hz) {
 			snprintf(w->err, sizeof(w->err),
 				 "stream %u: format %s cannot be written as WAV", w->stream,
-				 ts_format_name(ps->format));
+				 vsnd_format_name(ps->format));
 			return 1;
 		}
 		SF_INFO info = {.samplerate = (int)ps->rate_hz,
@@ -292,7 +292,7 @@ static int export_wav(struct vt_reader *r, const char *out, int stream)
 		fprintf(stderr,
 			"vsndtrace export: wrote %s: stream %d, %s %u Hz %u ch, %" PRIu64
 			" bytes in %" PRIu64 " batches\n",
-			out, stream, ts_format_name(w.cur->format), w.cur->rate_hz, w.cur->channels,
+			out, stream, vsnd_format_name(w.cur->format), w.cur->rate_hz, w.cur->channels,
 			w.bytes, w.batches);
 	}
 	if (w.sf && sf_close(w.sf) && status == CLI_EXIT_OK)

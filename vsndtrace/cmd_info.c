@@ -42,7 +42,7 @@ static void print_mask(const char *what, uint64_t mask, int formats)
 		if (!(mask >> b & 1))
 			continue;
 		if (formats)
-			printf(" %s", ts_format_name((uint8_t)b));
+			printf(" %s", vsnd_format_name((uint8_t)b));
 		else if (vsnd_rate_hz((uint8_t)b))
 			printf(" %u", vsnd_rate_hz((uint8_t)b));
 		else
@@ -84,7 +84,7 @@ static void streams_used(sqlite3 *db)
 		printf("  stream %d   %s %u Hz %d ch, period %d B, buffer %d B (%d SET_PARAMS);"
 		       " PCM %d batches, %.0f bytes, %.0f frames",
 		       sqlite3_column_int(st, 0),
-		       ts_format_name((uint8_t)sqlite3_column_int(st, 1)), rate,
+		       vsnd_format_name((uint8_t)sqlite3_column_int(st, 1)), rate,
 		       sqlite3_column_int(st, 2), sqlite3_column_int(st, 4),
 		       sqlite3_column_int(st, 5), sqlite3_column_int(st, 6),
 		       sqlite3_column_int(st, 7), sqlite3_column_double(st, 8), frames);

@@ -21,6 +21,8 @@
 
 #include "cli.h"
 #include "cpio.h"
+#include "vsnd/sink.h"
+#include "vsnd/virtio_snd.h"
 
 #define CMD "record"
 #define CONSOLE_KEEP (256 * 1024) /* bytes of guest console kept in session.notes */
@@ -104,13 +106,10 @@ static int exe_dir(char *buf, size_t n)
 	return 0;
 }
 
-static const int device_rates[] = {5512,  8000,  11025, 16000,  22050,  32000,  44100,
-				   48000, 64000, 88200, 96000, 176400, 192000, 384000};
-
 static int rate_supported(int hz)
 {
-	for (size_t i = 0; i < sizeof(device_rates) / sizeof(device_rates[0]); i++)
-		if (device_rates[i] == hz)
+	for (uint8_t i = 0; i < VIRTIO_SND_PCM_RATE_COUNT; i++)
+		if (vsnd_rate_hz(i) == (uint32_t)hz)
 			return 1;
 	return 0;
 }

@@ -100,7 +100,7 @@ static void print_table(const char *path, const struct ts_stats *st)
 			printf("stream %u  %s", m->stream_id, dir_name(m->direction));
 		if (m->has_params)
 			printf(" %s %u Hz %u ch, period %u B (%.3f ms), buffer %u B\n",
-			       ts_format_name(m->format), m->rate_hz, m->channels, m->period_bytes,
+			       vsnd_format_name(m->format), m->rate_hz, m->channels, m->period_bytes,
 			       ss->period_ns / 1e6, m->buffer_bytes);
 		else
 			printf(" (never configured)\n");
@@ -230,7 +230,7 @@ static void print_json(const char *path, const struct ts_stats *st)
 		    "\"format\":\"%s\",\"rate_hz\":%u,\"channels\":%u,\"frame_bytes\":%u,"
 		    "\"period_bytes\":%u,\"buffer_bytes\":%u,\"period_ns\":",
 		    i ? "," : "", m->stream_id, m->param_set, dir_name(m->direction),
-		    m->has_params ? "true" : "false", ts_format_name(m->format), m->rate_hz,
+		    m->has_params ? "true" : "false", vsnd_format_name(m->format), m->rate_hz,
 		    m->channels, m->frame_bytes, m->period_bytes, m->buffer_bytes);
 		cli_json_num(f, ss->period_ns);
 		fprintf(f, ",\"frames\":%" PRIu64 ",\"pcm_bytes\":%" PRIu64 ",\"nominal_s\":",

@@ -36,11 +36,11 @@ static void play_setup(struct tdev *t, uint32_t sid, uint32_t period)
 
 Test(cov_snd, format_tables_outside_the_spec)
 {
-	cr_expect_eq(snd_format_bytes(VIRTIO_SND_PCM_FMT_COUNT), 0);
-	cr_expect_eq(snd_format_bytes(255), 0);
-	cr_expect_eq(snd_format_bytes(VIRTIO_SND_PCM_FMT_FLOAT64), 8);
-	cr_expect_eq(snd_rate_hz(VIRTIO_SND_PCM_RATE_COUNT), 0);
-	cr_expect_eq(snd_rate_hz(VIRTIO_SND_PCM_RATE_384000), 384000);
+	cr_expect_eq(vsnd_format_bytes(VIRTIO_SND_PCM_FMT_COUNT), 0);
+	cr_expect_eq(vsnd_format_bytes(255), 0);
+	cr_expect_eq(vsnd_format_bytes(VIRTIO_SND_PCM_FMT_FLOAT64), 8);
+	cr_expect_eq(vsnd_rate_hz(VIRTIO_SND_PCM_RATE_COUNT), 0);
+	cr_expect_eq(vsnd_rate_hz(VIRTIO_SND_PCM_RATE_384000), 384000);
 	uint8_t b[12];
 	memset(b, 0xaa, sizeof(b));
 	snd_fill_silence(200, b, sizeof(b));
