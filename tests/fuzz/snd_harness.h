@@ -68,6 +68,7 @@ struct sh_sink {
 	bool open;
 	struct vsnd_pcm_params p;
 	uint64_t bytes;
+	uint64_t frames; /* bytes / frame size of the parameters each write came with */
 	unsigned calls;
 	uint8_t fail; /* bit 0 open fails, bit 1 I/O fails; toggled by the input */
 };
@@ -237,6 +238,7 @@ static int sh_sink_io(struct vsnd_sink *s, uint32_t bytes)
 	SH_CHECK(k->open);
 	SH_CHECK(bytes && bytes % k->p.frame_bytes == 0 && bytes <= k->p.buffer_bytes);
 	k->bytes += bytes;
+	k->frames += bytes / k->p.frame_bytes;
 	k->calls++;
 	int rc = k->fail & 2 ? -5 : 0;
 	pthread_mutex_unlock(&k->h->mu);
