@@ -505,6 +505,8 @@ struct vt_iter {
 	size_t dcap;
 	char *text;
 	size_t tcap;
+	int64_t last_id; /* id of the event returned last (valid once `started`) */
+	int started;
 };
 
 int vt_iter_open(struct vt_reader *r, struct vt_iter **out)
@@ -651,6 +653,15 @@ int vt_iter_next(struct vt_iter *it, struct vt_event *ev)
 	}
 	if (best < 0)
 		return 0;
+	/* Ids are one sequence shared by every event table (schemas/trace_v1.sql): a repeated
+	 * or backwards id is damage that PRAGMA integrity_check cannot see (each table alone is
+	 * a valid b-tree). */
+	if (it->started && best_id <= it->last_id)
+		return rfail(r, -VT_E_CORRUPT,
+			     "%s: damaged session: event id %lld appears twice (or out of order) in the"
+			     " event tables", r->path, (long long)best_id);
+	it->started = 1;
+	it->last_id = best_id;
 	sqlite3_stmt *s = it->q[best];
 	it->state[best] = 0;
 	memset(ev, 0, sizeof(*ev));
