@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "trace/recorder.h"
+#include "trace/tsclock.h"
 
 /* Ring protocol (multi-producer, single consumer, bounded in bytes):
  * - head/tail are absolute byte positions; a producer reserves [h, h+need) with a CAS on
@@ -127,7 +128,21 @@ struct vt_recorder {
 	int thread_started;
 	struct vt_writer *w;
 	uint64_t w_events, w_rows, w_bytes, w_commits; /* atomic reads by stats */
+
+	/* The default clock's time source (clock == &vsnd_clock_monotonic): the TSC mapped to
+	 * CLOCK_MONOTONIC ns where that is safe, else clock_gettime (trace/tsclock.h). Read by
+	 * producers; refreshed by the writer thread only. On its own cache lines. */
+	struct vt_tsclock tsc __attribute__((aligned(64)));
 };
+
+/* Timestamp of the recorder's clock now (the same scale as every record's t_ns). */
+static inline uint64_t vt_rec_now(struct vt_recorder *r)
+{
+	struct vsnd_clock *c = r->clock;
+	if (c == &vsnd_clock_monotonic)
+		return vt_tsclock_now(&r->tsc);
+	return c->ops->now_ns(c);
+}
 
 /* writer.c */
 int vt_writer_init(struct vt_recorder *r, char *err, size_t errlen);

@@ -144,11 +144,12 @@ static inline void rec_commit(struct vt_recorder *r, struct rec_hdr *hd, uint64_
 		wake_writer(r, WS_IDLE);
 }
 
-static inline void stamp(struct vt_recorder *r, uint64_t *t, uint64_t *ticks)
+static inline __attribute__((always_inline)) void stamp(struct vt_recorder *r, uint64_t *t,
+						   uint64_t *ticks)
 {
 	struct vsnd_clock *c = r->clock;
 	if (c == &vsnd_clock_monotonic) { /* the default: no indirect calls, no guest ticks */
-		*t = mono_ns();
+		*t = vt_tsclock_now(&r->tsc);
 		*ticks = 0;
 		return;
 	}
@@ -494,7 +495,7 @@ static int rs_open(struct vsnd_sink *s, const struct vsnd_pcm_params *p)
 	if (on) {
 		struct rec_sink e = { .stream = w->stream, .kind = SEV_OPEN, .rc = rc,
 				      .params = *p };
-		e.duration_ns = w->r->clock->ops->now_ns(w->r->clock) - t0;
+		e.duration_ns = vt_rec_now(w->r) - t0;
 		put_sink(w->r, t0, k, &e, NULL, 0, 0);
 	}
 	return rc;
@@ -512,7 +513,7 @@ static int rs_io(struct vsnd_sink *s, void *buf, uint32_t bytes, int is_read)
 	if (on) {
 		struct rec_sink e = { .stream = w->stream, .kind = is_read ? SEV_READ : SEV_WRITE,
 				      .rc = rc, .bytes = bytes, .stream_offset = w->offset };
-		e.duration_ns = w->r->clock->ops->now_ns(w->r->clock) - t0;
+		e.duration_ns = vt_rec_now(w->r) - t0;
 		put_sink(w->r, t0, k, &e, buf, bytes, 0);
 	}
 	w->offset += bytes;
@@ -540,7 +541,7 @@ static void rs_close(struct vsnd_sink *s)
 		w->inner->ops->close(w->inner);
 	if (on) {
 		struct rec_sink e = { .stream = w->stream, .kind = SEV_CLOSE };
-		e.duration_ns = w->r->clock->ops->now_ns(w->r->clock) - t0;
+		e.duration_ns = vt_rec_now(w->r) - t0;
 		put_sink(w->r, t0, k, &e, NULL, 0, 0);
 	}
 }
@@ -819,6 +820,9 @@ int vt_recorder_open(const char *path, const struct vt_recorder_opts *opts,
 	if (r->max_rec > (16u << 20))
 		r->max_rec = 16u << 20;
 	r->clock = o.clock ? o.clock : &vsnd_clock_monotonic;
+	/* Before the writer thread (the updater) starts; it stays on clock_gettime until the
+	 * writer's first refresh after the calibration interval. */
+	vt_tsclock_init(&r->tsc, 0, 0);
 	r->commit_ms = o.commit_ms ? o.commit_ms : 100;
 	r->commit_events = o.commit_events ? o.commit_events : 65536;
 	r->on_error = o.on_error;

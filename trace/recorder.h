@@ -41,7 +41,8 @@
  * - Per producer thread, events keep their order; across threads, the order is the order
  *   in which they entered the ring (event ids follow it).
  * Timestamps on every event: t_ns = the recorder's clock now_ns() (the host CLOCK_MONOTONIC
- * by default), ticks = that clock's guest_ticks() (the guest timer counter, 0 if none). */
+ * by default, read through the TSC where that is safe: within microseconds of it, see
+ * trace/tsclock.h), ticks = that clock's guest_ticks() (the guest timer counter, 0 if none). */
 
 struct vt_recorder;
 

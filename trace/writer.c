@@ -1029,6 +1029,7 @@ void *vt_writer_main(void *arg)
 	for (;;) {
 		int blocked;
 		prefault_ring(r);
+		vt_tsclock_refresh(&r->tsc); /* producers' TSC clock: recalibrate when due */
 		uint64_t t_check = mono_ns();
 		size_t n = drain(r, 4096, &blocked);
 		int active = __atomic_load_n(&r->state, __ATOMIC_RELAXED) == 0;
