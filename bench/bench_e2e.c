@@ -467,7 +467,7 @@ static void record_cost(const struct paths *p, double seconds, int pairs, const 
 	char tmo[32];
 	snprintf(tmo, sizeof(tmo), "%.0f", seconds * 1.5 + 60);
 	const char *append = "console=ttyS0 vsnd_mode=play vsnd_period=1024 vsnd_periods=4";
-	double cpu[2][MAX_PAIRS], wall[2][MAX_PAIRS], ratio[MAX_PAIRS];
+	double cpu[2][MAX_PAIRS], wall[2][MAX_PAIRS], ratio[MAX_PAIRS], wcpu[MAX_PAIRS];
 	long rss[2] = {0, 0}, anon[2] = {0, 0};
 	long long chains = 0;
 	if (pairs > MAX_PAIRS)
@@ -508,8 +508,13 @@ static void record_cost(const struct paths *p, double seconds, int pairs, const 
 				rss[traced] = r.maxrss_kb;
 			if (r.anon_kb > anon[traced])
 				anon[traced] = r.anon_kb;
-			if (traced)
+			if (traced) {
 				chains = db_count(db, "SELECT count(*) FROM chain");
+				/* semu's closing line: the writer thread's own CPU time. */
+				const char *w = strstr(r.err, "recorder writer CPU ");
+				if (!w || sscanf(w, "recorder writer CPU %lf ms", &wcpu[i]) != 1)
+					die("semu --trace printed no writer CPU line: %s", r.err);
+			}
 		}
 		ratio[i] = 100.0 * (cpu[1][i] - cpu[0][i]) / cpu[0][i];
 	}
@@ -521,6 +526,10 @@ static void record_cost(const struct paths *p, double seconds, int pairs, const 
 	fig_rep(NM("session_wall_traced"), wall[1], pairs, "s", 2);
 	fig_rep(NM("cpu_overhead"), ratio, pairs, "%", 2);
 	fig(NM("cpu_overhead_of_medians"), 100.0 * (c1 - c0) / c0, "%", 2);
+	/* The part of the overhead that is the writer thread alone, measured by the thread's
+	 * own CPU clock: not subject to the run-to-run noise of the two process totals. */
+	double wmed = fig_rep(NM("writer_cpu"), wcpu, pairs, "ms", 1);
+	fig(NM("writer_cpu_of_plain"), 100.0 * wmed / 1e3 / c0, "%", 2);
 	fig(NM("session_chains"), (double)chains, "chains", 0);
 	if (chains > 0)
 		fig(NM("cpu_per_chain"), (c1 - c0) * 1e9 / (double)chains, "ns", 0);

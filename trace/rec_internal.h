@@ -128,6 +128,7 @@ struct vt_recorder {
 	int thread_started;
 	struct vt_writer *w;
 	uint64_t w_events, w_rows, w_bytes, w_commits; /* atomic reads by stats */
+	uint64_t w_cpu_ns;        /* the writer thread's CPU time, stored as it exits */
 
 	/* The default clock's time source (clock == &vsnd_clock_monotonic): the TSC mapped to
 	 * CLOCK_MONOTONIC ns where that is safe, else clock_gettime (trace/tsclock.h). Read by

@@ -730,6 +730,12 @@ void vt_recorder_get_stats(struct vt_recorder *r, struct vt_recorder_stats *st)
 	st->rows = __atomic_load_n(&r->w_rows, __ATOMIC_RELAXED);
 	st->bytes = __atomic_load_n(&r->w_bytes, __ATOMIC_RELAXED);
 	st->commits = __atomic_load_n(&r->w_commits, __ATOMIC_RELAXED);
+	st->writer_cpu_ns = __atomic_load_n(&r->w_cpu_ns, __ATOMIC_ACQUIRE);
+	clockid_t cid;
+	struct timespec ts;
+	if (!st->writer_cpu_ns && r->thread_started && pthread_getcpuclockid(r->thread, &cid) == 0 &&
+	    clock_gettime(cid, &ts) == 0)
+		st->writer_cpu_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	pthread_mutex_lock(&r->mu);
 	st->producer_waits = r->producer_waits;
 	st->producer_wait_ns = r->producer_wait_ns;
@@ -863,6 +869,7 @@ int vt_recorder_open(const char *path, const struct vt_recorder_opts *opts,
 		goto fail;
 	}
 	r->thread_started = 1;
+	pthread_setname_np(r->thread, "vt-writer");
 	*out = r;
 	return 0;
 fail:
@@ -875,6 +882,13 @@ fail_early:
 
 int vt_recorder_close(struct vt_recorder *r)
 {
+	return vt_recorder_close_stats(r, NULL);
+}
+
+int vt_recorder_close_stats(struct vt_recorder *r, struct vt_recorder_stats *final)
+{
+	if (final)
+		memset(final, 0, sizeof(*final));
 	if (!r)
 		return 0;
 	pthread_mutex_lock(&r->mu);
@@ -884,8 +898,11 @@ int vt_recorder_close(struct vt_recorder *r)
 	pthread_mutex_unlock(&r->mu);
 	if (r->thread_started)
 		pthread_join(r->thread, NULL);
+	r->thread_started = 0; /* joined: its CPU time is in w_cpu_ns */
 	/* The writer finished the session row and closed the database. */
 	int failed = r->failed_reported;
+	if (final)
+		vt_recorder_get_stats(r, final);
 	vt_writer_fini(r);
 	__atomic_store_n(&r->state, ST_CLOSED, __ATOMIC_RELEASE);
 	munmap(r->buf, r->cap);

@@ -137,6 +137,7 @@ struct vt_recorder_stats {
 	uint64_t producer_waits;  /* times a producer found the ring full */
 	uint64_t producer_wait_ns;
 	uint64_t commits;
+	uint64_t writer_cpu_ns;   /* CPU time the writer thread has used (SQLite work, commits) */
 	int truncated;            /* recording stopped on an error */
 };
 void vt_recorder_get_stats(struct vt_recorder *r, struct vt_recorder_stats *st);
@@ -150,6 +151,9 @@ int vt_recorder_sync(struct vt_recorder *r);
  * pass-throughs. Call after the transport and the device are freed (or at least quiescent).
  * Returns 0, or -1 if the session could not be completed (the error was reported). */
 int vt_recorder_close(struct vt_recorder *r);
+/* The same, also filling *final (if not NULL) with the statistics as of the end: every event
+ * written, the writer thread's whole CPU time. */
+int vt_recorder_close_stats(struct vt_recorder *r, struct vt_recorder_stats *final);
 
 /* Interrupted recordings: a SIGINT handler should make the main loop call
  * vt_recorder_close() (not call it from the handler). A SIGKILL leaves clean_end = 0 and

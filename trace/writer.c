@@ -1090,6 +1090,11 @@ void *vt_writer_main(void *arg)
 		pthread_mutex_unlock(&r->mu);
 	}
 	finish_session(r);
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		__atomic_store_n(&r->w_cpu_ns,
+				 (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+				 __ATOMIC_RELEASE);
 	return NULL;
 }
 

@@ -3,6 +3,7 @@
 #include "snd_priv.h"
 
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -497,6 +498,9 @@ int snd_workers_start(struct vsnd_dev *dev)
 			return -1;
 		}
 		c->started = true;
+		char name[16]; /* top -H, perf and gdb show it; at most 15 characters */
+		snprintf(name, sizeof(name), "vsnd-sink%u", i);
+		pthread_setname_np(c->thread, name);
 	}
 	for (uint8_t d = 0; d < 2; d++) {
 		struct snd_worker *w = &dev->workers[d];
@@ -509,6 +513,7 @@ int snd_workers_start(struct vsnd_dev *dev)
 			return -1;
 		}
 		w->started = true;
+		pthread_setname_np(w->thread, d == VIRTIO_SND_D_OUTPUT ? "vsnd-tx" : "vsnd-rx");
 	}
 	return 0;
 }

@@ -1069,3 +1069,42 @@ Test(trace_recorder, never_overwrites_foreign_files)
 	vt_reader_close(rd);
 	rm_db(path);
 }
+
+/* vt_recorder_close_stats: the final figures count every event written and the writer
+ * thread's CPU time (it did SQLite work for them, so it is not zero), and agree with the
+ * session row. */
+Test(trace_recorder, close_stats_final_figures)
+{
+	char p[256];
+	tmp_path(p, sizeof(p), "closestats");
+	rm_db(p);
+	struct vt_recorder *r;
+	char err[256];
+	cr_assert_eq(vt_recorder_open(p, NULL, &r, err, sizeof(err)), 0, "%s", err);
+	for (int i = 0; i < 5000; i++)
+		vt_recorder_mark(r, "a mark with some text in it");
+	struct vt_recorder_stats mid;
+	vt_recorder_get_stats(r, &mid);
+	struct vt_recorder_stats st;
+	cr_assert_eq(vt_recorder_close_stats(r, &st), 0);
+	cr_assert_eq(st.events, 5000);
+	cr_assert_geq(st.rows, 5000);
+	cr_assert_geq(st.commits, 1);
+	cr_assert_gt(st.writer_cpu_ns, 0);
+	cr_assert_geq(st.writer_cpu_ns, mid.writer_cpu_ns, "CPU time only grows");
+	cr_assert_eq(st.truncated, 0);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(p, &db), SQLITE_OK);
+	sqlite3_stmt *s;
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT events, (SELECT count(*) FROM mark) FROM session",
+					-1, &s, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	cr_assert_eq((uint64_t)sqlite3_column_int64(s, 0), st.events);
+	cr_assert_eq(sqlite3_column_int64(s, 1), 5000);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	struct vt_recorder_stats none;
+	cr_assert_eq(vt_recorder_close_stats(NULL, &none), 0);
+	cr_assert_eq(none.events, 0);
+	rm_db(p);
+}
