@@ -499,7 +499,7 @@ int snd_workers_start(struct vsnd_dev *dev)
 		}
 		c->started = true;
 		char name[16]; /* top -H, perf and gdb show it; at most 15 characters */
-		snprintf(name, sizeof(name), "vsnd-sink%u", i);
+		snprintf(name, sizeof(name), "vsnd-sink%u", i & 0xffff);
 		pthread_setname_np(c->thread, name);
 	}
 	for (uint8_t d = 0; d < 2; d++) {

@@ -30,8 +30,9 @@
 static const char usage_text[] =
 	"usage: vsndtrace record [-o FILE] [--play AUDIOFILE] [--capture-from AUDIOFILE]\n"
 	"                        [--sink SPEC] [--period FRAMES] [--periods N]\n"
-	"                        [--scenario NAME] [--kernel IMAGE] [--initrd CPIO]\n"
-	"                        [--frames N] [--timeout SECONDS] [-- SEMU-ARGS...]\n"
+	"                        [--scenario NAME] [--loop N] [--kernel IMAGE]\n"
+	"                        [--initrd CPIO] [--frames N] [--timeout SECONDS]\n"
+	"                        [-- SEMU-ARGS...]\n"
 	"\n"
 	"Boot the RV32 Linux guest in semu with the virtio-snd device recorded into an SQLite\n"
 	"trace, play AUDIOFILE through the guest's ALSA driver, and power off.\n"
@@ -49,10 +50,13 @@ static const char usage_text[] =
 	"      --period FRAMES      ALSA period size the guest asks for (default 1024)\n"
 	"      --periods N          periods per buffer (default 4)\n"
 	"      --scenario NAME      twice | pause | drop | prepare | badrate | xrun\n"
+	"      --loop N             the guest plays the file N times back to back in one stream\n"
+	"                           (1 .. 100000, default 1): long sessions from a short file\n"
 	"      --kernel IMAGE       use this kernel instead of the built guest's\n"
 	"      --initrd CPIO        use this initramfs (the audio file is appended as /audio.wav)\n"
 	"      --guest-args WORDS   extra kernel command-line words (e.g. vsnd_xrun_debug=1)\n"
-	"      --timeout SECONDS    stop the guest after this long (default 60 + 3 x audio length)\n"
+	"      --timeout SECONDS    stop the guest after this long (default 60 + 3 x audio length,\n"
+	"                           the looped length with --loop)\n"
 	"      --semu PATH          emulator binary (default: semu next to vsndtrace)\n"
 	"  -- SEMU-ARGS             passed to semu unchanged (see semu --help)\n"
 	"\n"
@@ -71,6 +75,7 @@ struct rec_opts {
 	const char *semu;
 	const char *guest_args;
 	unsigned period, periods;
+	unsigned loop; /* vsnd_loop: plays of the file per playback; 0 = not given (1) */
 	uint64_t frames;
 	double timeout;
 	char **semu_args;
@@ -529,7 +534,7 @@ int cmd_record(int argc, char **argv)
 {
 	struct rec_opts o = {.out = "session.db", .sink = "null", .period = 1024, .periods = 4};
 	enum { O_PLAY = 256, O_CAPTURE, O_SINK, O_PERIOD, O_PERIODS, O_SCENARIO, O_KERNEL,
-	       O_INITRD, O_SEMU, O_TIMEOUT, O_FRAMES, O_GUEST_ARGS, O_HELP };
+	       O_INITRD, O_SEMU, O_TIMEOUT, O_FRAMES, O_GUEST_ARGS, O_LOOP, O_HELP };
 	static const struct option lopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"play", required_argument, NULL, O_PLAY},
@@ -544,6 +549,7 @@ int cmd_record(int argc, char **argv)
 		{"timeout", required_argument, NULL, O_TIMEOUT},
 		{"frames", required_argument, NULL, O_FRAMES},
 		{"guest-args", required_argument, NULL, O_GUEST_ARGS},
+		{"loop", required_argument, NULL, O_LOOP},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -573,6 +579,13 @@ int cmd_record(int argc, char **argv)
 				return cli_usage(CMD, "--periods wants 1 .. 1024, not '%s'", optarg);
 			o.periods = (unsigned)v;
 			break;
+		case O_LOOP:
+			/* The same bound as the guest's VG_LOOP_MAX (guest/init/initlib.h). */
+			if (parse_uint(optarg, 100000, &v) || v < 1)
+				return cli_usage(CMD, "--loop wants a count of 1 .. 100000, not '%s'",
+						 optarg);
+			o.loop = (unsigned)v;
+			break;
 		case O_FRAMES:
 			if (parse_uint(optarg, UINT32_MAX, &v) || v == 0)
 				return cli_usage(CMD, "--frames wants a positive count, not '%s'", optarg);
@@ -598,6 +611,10 @@ int cmd_record(int argc, char **argv)
 	o.nsemu_args = argc - optind;
 	if (o.play && o.capture)
 		return cli_usage(CMD, "--play and --capture-from are exclusive");
+	if (o.loop && o.capture)
+		return cli_usage(CMD, "--loop repeats a played file; it does not go with "
+				      "--capture-from");
+	unsigned loop = o.loop ? o.loop : 1;
 	static const char *const scenarios[] = {"twice", "pause", "drop", "prepare", "badrate",
 						"xrun"};
 	if (o.scenario) {
@@ -669,6 +686,10 @@ int cmd_record(int argc, char **argv)
 	snprintf(scen, sizeof(scen), "%s%s%s %s", o.scenario ? "scenario " : scenario_text,
 		 o.scenario ? o.scenario : "", o.scenario ? ":" : "",
 		 o.capture ? o.capture : o.play ? o.play : "(built-in 2 s test signal)");
+	if (loop > 1) {
+		size_t used = strlen(scen);
+		snprintf(scen + used, sizeof(scen) - used, " (looped %u times)", loop);
+	}
 	rc = make_initrd(base, o.capture ? NULL : a.path, initrd);
 	if (rc)
 		goto out;
@@ -687,6 +708,11 @@ int cmd_record(int argc, char **argv)
 			 "earlycon=sbi console=ttyS0 vsnd_mode=%s%s%s vsnd_period=%u vsnd_periods=%u",
 			 o.scenario ? "scenario vsnd_scenario=" : "play", o.scenario ? o.scenario : "",
 			 "", o.period, o.periods);
+	/* Only when looping, so an older /init (--initrd) still takes the default command line. */
+	if (loop > 1) {
+		size_t used = strlen(cmdline);
+		snprintf(cmdline + used, sizeof(cmdline) - used, " vsnd_loop=%u", loop);
+	}
 	if (o.guest_args) {
 		size_t used = strlen(cmdline);
 		if (used + 1 + strlen(o.guest_args) >= sizeof(cmdline)) {
@@ -695,7 +721,8 @@ int cmd_record(int argc, char **argv)
 		}
 		snprintf(cmdline + used, sizeof(cmdline) - used, " %s", o.guest_args);
 	}
-	double audio_s = (double)a.frames / a.rate;
+	/* What one playback lasts: the file, `loop` times over (capture ignores loop). */
+	double audio_s = (double)a.frames / a.rate * (o.capture ? 1 : loop);
 	double timeout = o.timeout > 0 ? o.timeout : 60 + 3 * audio_s * (o.scenario ? 3 : 1);
 	char tbuf[64], srcspec[PATH_MAX + 16];
 	snprintf(tbuf, sizeof(tbuf), "%.0f", ceil(timeout));

@@ -4,7 +4,7 @@
  *
  * Console contract (one line each, in this order):
  *   vsnd: init t_ms=T                         first thing /init does (T = CLOCK_MONOTONIC)
- *   vsnd: config mode=M scenario=S period=P periods=N file=F
+ *   vsnd: config mode=M scenario=S period=P periods=N file=F loop=L
  *   vsnd: wav format=FMT rate=R channels=C frames=F         (play and scenario modes)
  *   vsnd: pcm dir=play|capture format=FMT rate=R channels=C period=P buffer=B
  *   vsnd: xrun_debug=3                                       (vsnd_xrun_debug=1)
@@ -12,6 +12,7 @@
  *   vsnd: pause hw_ptr=A..B ms=MS state=PAUSED|... / vsnd: drop at=F / vsnd: stall ms=MS
  *   vsnd: prepare-only ok / vsnd: badrate rate=R refine_err=E
  *   vsnd: play n=I frames=F padded=W elapsed_ms=E xruns=X   one per completed playback
+ *                                            (F = file frames x vsnd_loop)
  *   vsnd: capture frames=N fnv1a=xxxxxxxx   FNV-1a 32 over the captured bytes, lowercase hex
  *   vsnd: result ok frames=F elapsed_ms=E xruns=X mode=M scenario=S
  *   vsnd: result fail step=STEP err=E [detail]
@@ -383,9 +384,35 @@ static int hook_pause(struct vg *g, struct pcm *c)
 
 /* ---- play and capture ----------------------------------------------------------------- */
 
-/* Plays the whole file once (n = play number for the log line), applying `hook` once when
- * at least `at` frames have been written. The last partial period is padded with silence,
- * so the device, which always consumes whole periods, never plays stale buffer content. */
+/* Reads up to `want` frames of the file into `dst`, continuing from the start of the data
+ * chunk whenever *pos reaches the end of the file (vsnd_loop). Returns the frames read; fewer
+ * than `want` only if the file ended early (shrank, or a read error). */
+static uint32_t read_looped(struct vg *g, long fd, uint8_t *dst, uint32_t want, uint32_t *pos)
+{
+	uint32_t fb = g->wav.frame_bytes, got = 0;
+	while (got < want) {
+		if (*pos == g->file_frames) {
+			if (sys_lseek(fd, g->wav.data_offset) < 0)
+				break;
+			*pos = 0;
+		}
+		uint32_t n = want - got;
+		if (n > g->file_frames - *pos)
+			n = g->file_frames - *pos;
+		uint32_t r = read_full(fd, dst + got * fb, n * fb) / fb;
+		got += r;
+		*pos += r;
+		if (r < n)
+			break;
+	}
+	return got;
+}
+
+/* Plays the whole file o.loop times back to back in one stream (n = play number for the log
+ * line), applying `hook` once when at least `at` frames have been written. Loops join inside
+ * a period (no drain or stop between them); only the stream's last partial period is padded
+ * with silence, so the device, which always consumes whole periods, never plays stale buffer
+ * content. */
 static int play(struct vg *g, enum hook hook, uint32_t at)
 {
 	struct pcm c;
@@ -400,21 +427,24 @@ static int play(struct vg *g, enum hook hook, uint32_t at)
 		pcm_close(&c);
 		return fail(g, "open_file", fd);
 	}
-	uint32_t fb = c.frame_bytes, written, padded, t0;
+	/* run() checked that file_frames x loop + a period fits in 32 bits. */
+	uint32_t fb = c.frame_bytes, total = g->file_frames * g->o.loop, written, padded, t0, pos;
 	int hook_done = hook == HOOK_NONE;
 restart:
 	written = 0;
 	padded = 0;
+	pos = 0;
 	t0 = now_ms();
 	if (sys_lseek(fd, g->wav.data_offset) < 0) {
 		r = fail(g, "seek", -EIO);
 		goto out;
 	}
-	while (written < g->file_frames) {
-		uint32_t n = g->file_frames - written;
+	while (written < total) {
+		uint32_t n = total - written;
 		if (n > c.period)
 			n = c.period;
-		n = read_full(fd, g->buf, n * fb) / fb;
+		uint32_t want = n;
+		n = read_looped(g, fd, g->buf, want, &pos);
 		if (n == 0)
 			break;
 		uint32_t out = n;
@@ -427,6 +457,8 @@ restart:
 			goto out;
 		written += n;
 		padded += out;
+		if (n < want)
+			break; /* the file ended early: what was read is played, padded */
 		if (hook_done || written < at)
 			continue;
 		hook_done = 1;
@@ -645,6 +677,7 @@ static int run(struct vg *g)
 	l_kv(&l, "periods", o->periods);
 	l_s(&l, " file=");
 	l_s(&l, o->file);
+	l_kv(&l, "loop", o->loop);
 	l_end(g, &l);
 
 	/* One period of the widest frame (64 channels x 4 bytes), at least the WAV header area. */
@@ -672,6 +705,11 @@ static int run(struct vg *g)
 	int r = load_wav(g);
 	if (r)
 		return r;
+	/* Frame counters are 32 bits: the looped stream plus one padding period must fit. */
+	if (o->loop > (0xffffffffu - o->period) / g->file_frames) {
+		g->detail = "vsnd_loop x file frames exceeds 2^32 frames";
+		return fail(g, "cmdline", -EINVAL);
+	}
 	enum vg_scenario sc = o->mode == VG_MODE_SCENARIO ? o->scenario : VG_SC_NONE;
 	uint32_t buffer = o->period * o->periods;
 	/* Scenario point: past the first full buffer (so the stream is running), by default

@@ -116,6 +116,7 @@ void vg_opts_default(struct vg_opts *o)
 	o->channels = 2;
 	o->format = VG_FMT_S16_LE;
 	o->pause_ms = 300;
+	o->loop = 1;
 }
 
 /* Applies one key=value word; returns 0, or -1 if it is a bad vsnd_* option. */
@@ -135,6 +136,7 @@ static int apply(struct vg_opts *o, const char *k, uint32_t klen, const char *v,
 		{"vsnd_pause_ms", &o->pause_ms, 0, 600000},
 		{"vsnd_stall_ms", &o->stall_ms, 0, 600000},
 		{"vsnd_xrun_debug", &o->xrun_debug, 0, 1},
+		{"vsnd_loop", &o->loop, 1, VG_LOOP_MAX},
 	};
 	for (unsigned i = 0; i < COUNT(nums); i++) {
 		if (!word_is(k, klen, nums[i].key))

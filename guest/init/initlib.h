@@ -48,6 +48,8 @@ const char *vg_scenario_name(enum vg_scenario s);
  *   vsnd_rate=HZ vsnd_channels=N vsnd_format=S16_LE   (capture parameters)
  *   vsnd_at_frames=N   vsnd_pause_ms=MS   vsnd_stall_ms=MS   (scenario timing; 0 = default)
  *   vsnd_xrun_debug=0|1   vsnd_fail=poweroff|reboot
+ *   vsnd_loop=N   (play and scenario modes: each playback plays the file N times back to back
+ *                  in one stream, 1 .. VG_LOOP_MAX; default 1)
  * Unknown vsnd_* keys and bad values are errors (reported, init fails). */
 struct vg_opts {
 	enum vg_mode mode;
@@ -64,7 +66,12 @@ struct vg_opts {
 	uint32_t stall_ms;       /* 0: twice the buffer time + 100 ms */
 	uint32_t xrun_debug;     /* 0 or 1 */
 	uint32_t fail_reboot;    /* 1: failure ends with reboot(RESTART) instead of POWER_OFF */
+	uint32_t loop;           /* times each playback plays the file, default 1 */
 };
+
+/* Upper bound of vsnd_loop (a 48 kHz file of one second looped this often fits in 32-bit frame
+ * counts with room to spare; the player also refuses file_frames x loop above 2^32 - 1). */
+#define VG_LOOP_MAX 100000u
 
 void vg_opts_default(struct vg_opts *o);
 /* Parses the whole command line (space/newline separated words). Returns 0, or -1 with

@@ -474,12 +474,14 @@ Test(initlib, options)
 	cr_assert_eq(o.capture_frames, 48000);
 	cr_assert_eq(o.format, VG_FMT_S16_LE);
 	cr_assert_eq(o.pause_ms, 300);
+	cr_assert_eq(o.loop, 1);
 
 	cr_assert_eq(parse(&o,
 			   "console=ttyS0 vsnd_mode=scenario vsnd_scenario=pause vsnd_period=256 "
 			   "vsnd_periods=8 vsnd_file=/x/y.wav vsnd_capture_frames=4800 "
 			   "vsnd_rate=44100 vsnd_channels=1 vsnd_format=s24_3le vsnd_at_frames=9 "
-			   "vsnd_pause_ms=50 vsnd_stall_ms=7 vsnd_xrun_debug=1 vsnd_fail=reboot\n",
+			   "vsnd_pause_ms=50 vsnd_stall_ms=7 vsnd_xrun_debug=1 vsnd_fail=reboot "
+			   "vsnd_loop=100000\n",
 			   &bad),
 		     0);
 	cr_assert_eq(o.mode, VG_MODE_SCENARIO);
@@ -496,11 +498,13 @@ Test(initlib, options)
 	cr_assert_eq(o.stall_ms, 7);
 	cr_assert_eq(o.xrun_debug, 1);
 	cr_assert_eq(o.fail_reboot, 1);
+	cr_assert_eq(o.loop, 100000);
 
 	const char *bads[] = {"vsnd_perod=5",     "vsnd_period=0",      "vsnd_period=99999999999",
 			      "vsnd_period=12a",  "vsnd_mode=record",   "vsnd_file=audio.wav",
 			      "vsnd_period",      "vsnd_scenario=nope", "vsnd_format=S8",
-			      "vsnd_xrun_debug=2", "vsnd_periods="};
+			      "vsnd_xrun_debug=2", "vsnd_periods=",     "vsnd_loop=0",
+			      "vsnd_loop=100001", "vsnd_loop=-1",       "vsnd_loop=2x"};
 	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
 		char line[128];
 		snprintf(line, sizeof(line), "console=ttyS0 %s quiet", bads[i]);
