@@ -20,6 +20,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Prints "vsndtrace CMD: MESSAGE" and a hint to `vsndtrace CMD --help` on stderr; returns
  * CLI_EXIT_USAGE so callers can `return cli_usage(...)`. */

@@ -1,5 +1,5 @@
 /* main.c - the vsndtrace command line: dispatches `vsndtrace CMD ARGS` to one subcommand
- * (record, replay, stats, info, export, plot, help), prints --help and --version. */
+ * (record, replay, stats, info, export, plot, diff, help), prints --help and --version. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"info", cmd_info, "what a session is: metadata, streams, duration, counts"},
     {"export", cmd_export, "export audio (--wav) or a Chrome/Perfetto trace (--chrome)"},
     {"plot", cmd_plot, "plot period timing and buffer fill with gnuplot (PNG or SVG)"},
+    {"diff", cmd_diff, "what differs between two sessions: config, control, PCM, timing"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -1,6 +1,7 @@
 /* fuzz_trace.c - libFuzzer harness for everything that reads a session database a user may
  * pass around: trace/reader.h (open with each check level, iterate, PCM), the stats loader
- * and computation (trace/stats.h) and the `info`, `stats` and `export` commands.
+ * and computation (trace/stats.h) and the `info`, `stats`, `export` and `diff` commands
+ * (diff compares the file with itself).
  *
  * Input: the bytes of a database file (seeds: tests/fuzz/gen_corpus_trace.py, real sessions
  * recorded by the recorder plus known damage). The bytes go to a per-process temporary file.
@@ -169,6 +170,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cli(cmd_stats, (char *[]){ "stats", "--csv", "--stream", "0", path, NULL });
 	cli(cmd_export, (char *[]){ "export", "--chrome", "/dev/null", path, NULL });
 	cli(cmd_export, (char *[]){ "export", "--wav", out, path, NULL });
+	cli(cmd_diff, (char *[]){ "diff", path, path, NULL });
+	cli(cmd_diff, (char *[]){ "diff", "--json", "--timing", "5", path, path, NULL });
 	clean_dir(dir);
 	rmdir(dir);
 	return 0;
