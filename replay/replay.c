@@ -644,8 +644,10 @@ static int replay_run(struct vt_reader *r, const struct vt_replay_opts *opts,
 				      "(invalid or unsupported)");
 		goto out;
 	}
-	/* Read the file through a memory map: fewer copies for the PCM blobs. */
-	sqlite3_exec(vt_reader_db(r), "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
+	/* Plain reads, no memory map: as fast here (a 10-minute session replays in 0.54 s either
+	 * way), and resident memory stays bounded by the replay's buffers instead of growing
+	 * with the file (149 MiB mapped for a 137 MiB session; 9 MiB without). */
+	sqlite3_exec(vt_reader_db(r), "PRAGMA mmap_size = 0", NULL, NULL, NULL);
 	rc = rp_loader_start(r, rp->o.verify, &rp->ld, err, errlen);
 	if (rc)
 		goto out;
