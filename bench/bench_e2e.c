@@ -436,7 +436,7 @@ static void recorder_fixed_costs(const struct paths *p)
 }
 
 #define PLAY_SECONDS 6.0
-#define RECORD_PAIRS 4
+#define RECORD_PAIRS 8
 #define MAX_PAIRS 8
 
 /* The same guest playback of `seconds` of audio, alternately without and with --trace,
@@ -526,6 +526,12 @@ static void record_cost(const struct paths *p, double seconds, int pairs, const 
 	fig_rep(NM("session_wall_traced"), wall[1], pairs, "s", 2);
 	fig_rep(NM("cpu_overhead"), ratio, pairs, "%", 2);
 	fig(NM("cpu_overhead_of_medians"), 100.0 * (c1 - c0) / c0, "%", 2);
+	double s0 = 0, s1 = 0;
+	for (int i = 0; i < pairs; i++) {
+		s0 += cpu[0][i];
+		s1 += cpu[1][i];
+	}
+	fig(NM("cpu_overhead_of_sums"), 100.0 * (s1 - s0) / s0, "%", 2);
 	/* The part of the overhead that is the writer thread alone, measured by the thread's
 	 * own CPU clock: not subject to the run-to-run noise of the two process totals. */
 	double wmed = fig_rep(NM("writer_cpu"), wcpu, pairs, "ms", 1);
