@@ -81,6 +81,7 @@ struct vt_writer {
 	struct wstream streams[NSLOTS];
 	uint64_t next_id;
 	int in_txn;
+	int unreachable; /* a clean-up statement found the database locked: skip the rest */
 	uint64_t txn_start;
 	uint64_t empty_ns;          /* the ring was empty then: later records arrived after it */
 	uint64_t stats_ns;          /* when the session row's counters were last stored */
@@ -900,8 +901,21 @@ static size_t drain(struct vt_recorder *r, size_t budget, int *blocked)
 }
 
 /* Mark the session truncated with the recorder's error (after a failure). */
+/* SQLITE_PROTOCOL: the WAL's shared-memory locks kept failing, and SQLite retried the read
+ * for about 10 s on its own, whatever the busy timeout. The other clean-up statements would
+ * each wait as long again, so they are skipped: close returns, the session stays
+ * clean_end = 0 (tests/fuzz/FINDINGS.md F3). A plain SQLITE_BUSY costs only the 100 ms
+ * clean-up busy timeout and the lock may clear before close, so it does not count. */
+static void note_cleanup(struct vt_recorder *r, int rc)
+{
+	if ((rc & 0xff) == SQLITE_PROTOCOL)
+		r->w->unreachable = 1;
+}
+
 static void store_truncated(struct vt_recorder *r)
 {
+	if (r->w->unreachable)
+		return;
 	pthread_mutex_lock(&r->mu);
 	char error[sizeof(r->error)];
 	memcpy(error, r->error, sizeof(error));
@@ -909,7 +923,7 @@ static void store_truncated(struct vt_recorder *r)
 	char *sql = sqlite3_mprintf("UPDATE session SET truncated = 1, error = %Q WHERE id = 1",
 				    error);
 	if (sql)
-		sqlite3_exec(r->db, sql, NULL, NULL, NULL);
+		note_cleanup(r, sqlite3_exec(r->db, sql, NULL, NULL, NULL));
 	sqlite3_free(sql);
 }
 
@@ -941,7 +955,7 @@ static void finish_session(struct vt_recorder *r)
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	int in_txn = !failed && begin_txn(r) == 0;
-	int ok = failed || in_txn;
+	int ok = (failed && !w->unreachable) || in_txn;
 	sqlite3_stmt *s = NULL;
 	if (ok && sqlite3_prepare_v2(r->db,
 				     "UPDATE session SET clean_end = 1, end_wall_ns = ?1, events = ?2,"
@@ -956,7 +970,10 @@ static void finish_session(struct vt_recorder *r)
 		sqlite3_bind_int(s, 6, failed);
 		if (failed)
 			sqlite3_bind_text(s, 7, error, -1, SQLITE_TRANSIENT);
-		ok = sqlite3_step(s) == SQLITE_DONE;
+		int rc = sqlite3_step(s);
+		ok = rc == SQLITE_DONE;
+		if (failed && !ok)
+			note_cleanup(r, rc);
 	} else {
 		ok = 0;
 	}
@@ -980,8 +997,9 @@ static void finish_session(struct vt_recorder *r)
 	 * attached prevents that; then the file simply stays in WAL mode (equally valid), and
 	 * closing does not wait for the reader. */
 	sqlite3_busy_timeout(r->db, 100);
-	sqlite3_exec(r->db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;", NULL,
-		     NULL, NULL);
+	if (!w->unreachable)
+		sqlite3_exec(r->db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;",
+			     NULL, NULL, NULL);
 }
 
 /* The ring is mapped without populating it (recorder.c): during its first lap the writer
