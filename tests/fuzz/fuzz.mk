@@ -5,10 +5,11 @@
 # " * fuzz-libs: vsnd trace" (default: vsnd trace replay). Adding a target needs no edit here.
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="vmmio ..."]   clang -fsanitize=fuzzer,address,
 #       undefined; each target runs FUZZ_SECONDS, new inputs go to $(BUILD)/fuzz/corpus/<name>
-#   make fuzz-ci        every target for FUZZ_SECONDS (60) in turn, for .ci/run; fails on the
-#       first finding (crash, leak, hang over FUZZ_TIMEOUT s, sanitizer report). The input is
-#       saved as $(BUILD)/fuzz/artifacts/<name>/crash-*: copy it into tests/fuzz/corpus/<name>/
-#       as found_<what> so tests/fuzz/run.sh replays it in `make check` from then on.
+#   make fuzz-ci        every target for FUZZ_SECONDS (60) in turn, as .ci/run does; a finding
+#       (crash, leak, hang over FUZZ_TIMEOUT s, sanitizer report) does not stop the others;
+#       exit 1 if there was any. The input is saved as $(BUILD)/fuzz/artifacts/<name>/crash-*:
+#       copy it into tests/fuzz/corpus/<name>/ as found_<what> so tests/fuzz/run.sh replays it
+#       in `make check` from then on.
 #   make fuzz-replay    $(BUILD)/fuzz/replay_<name>: the harness with a plain main() that
 #       feeds files, built with $(CC) and the normal flags (sanitized under SANITIZE=1); part
 #       of `make check` through tests/fuzz/run.sh.
@@ -65,13 +66,18 @@ $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
 .PHONY: fuzz fuzz-build fuzz-replay fuzz-ci fuzz-corpus $(addprefix fuzz-run-,$(FUZZ_TARGETS))
 fuzz-build: $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 fuzz: fuzz-build $(addprefix fuzz-run-,$(FUZZ_TARGETS))
-# One target after the other (the fuzzers are single-threaded; the machine has 2 cores).
+# One target after the other (the fuzzers are single-threaded; the machine has 2 cores). Every
+# target runs even after a finding; the last line names the targets with findings (exit 1).
 fuzz-ci: fuzz-build
-	@set -e; start=$$(date +%s); for t in $(FUZZ_TARGETS); do \
+	@start=$$(date +%s); found=; for t in $(FUZZ_TARGETS); do \
 		$(MAKE) --no-print-directory fuzz-run-$$t FUZZ_SECONDS=$(FUZZ_SECONDS) \
-			FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) || { echo "fuzz-ci: FINDING in $$t"; exit 1; }; \
-	done; echo "fuzz-ci: $(words $(FUZZ_TARGETS)) targets x $(FUZZ_SECONDS) s, no findings," \
-		"$$(( $$(date +%s) - start )) s in all"
+			FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) || { echo "fuzz-ci: FINDING in $$t:" \
+			$(FUZZ_DIR)/artifacts/$$t/*; found="$$found $$t"; }; \
+	done; took=$$(( $$(date +%s) - start )); if [ -n "$$found" ]; then \
+		echo "fuzz-ci: $(words $(FUZZ_TARGETS)) targets x $(FUZZ_SECONDS) s, FINDINGS in:$$found" \
+			"($$took s); reproduce: $(FUZZ_DIR)/replay_<target> <artifact>"; exit 1; \
+	else echo "fuzz-ci: $(words $(FUZZ_TARGETS)) targets x $(FUZZ_SECONDS) s, no findings," \
+		"$$took s in all"; fi
 fuzz-corpus:
 	python3 tests/fuzz/gen_corpus_vmmio.py
 	python3 tests/fuzz/gen_corpus_snd.py
