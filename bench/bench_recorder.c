@@ -124,6 +124,21 @@ static void ns_destroy(struct vsnd_sink *s)
 static const struct vsnd_sink_ops null_sink_ops = { .name = "bench-null", .open = ns_open,
 						    .write = ns_write, .destroy = ns_destroy };
 
+/* A TX chain as Linux sends it: 4-byte xfer header + `period` PCM bytes readable (msg), an
+ * 8-byte status writable, in the three descriptors d. */
+static void bchain_init_tx(struct bchain *bc, const uint8_t *msg, uint32_t period,
+			   struct vsnd_desc d[3])
+{
+	*bc = (struct bchain){ .rd = msg };
+	bc->c.ops = &bc_ops;
+	bc->c.opaque = bc;
+	bc->c.queue = VSND_VQ_TX;
+	bc->c.rlen = 4 + period;
+	bc->c.wlen = 8;
+	bc->c.descs = d;
+	bc->c.ndescs = 3;
+}
+
 /* One 48 kHz stereo S16 playback period as the device sees it: notify, a TX chain (header,
  * 1024 frames, status), the sink write of the same bytes, interrupt raised and acknowledged. */
 static void realtime_period(struct vt_recorder *r, struct vmmio_observer *o, struct bchain *bc,
@@ -160,14 +175,8 @@ static double realtime_cpu_ms(const char *path, double seconds, int traced, uint
 		msg[i] = (uint8_t)(i * 7);
 	struct vsnd_desc d[3] = { { 0x1000, 4, 1, 1 }, { 0x2000, PERIOD, 1, 2 },
 				  { 0x9000, 8, 2, 0 } };
-	struct bchain bc = { .rd = msg };
-	bc.c.ops = &bc_ops;
-	bc.c.opaque = &bc;
-	bc.c.queue = VSND_VQ_TX;
-	bc.c.rlen = 4 + PERIOD;
-	bc.c.wlen = 8;
-	bc.c.descs = d;
-	bc.c.ndescs = 3;
+	struct bchain bc;
+	bchain_init_tx(&bc, msg, PERIOD, d);
 	struct vsnd_sink inner = { .ops = &null_sink_ops };
 	struct vsnd_sink *sink = &inner;
 	struct vt_recorder *r = NULL;
@@ -385,14 +394,8 @@ int main(int argc, char **argv)
 		uint8_t *buf = malloc(4 + PERIOD);
 		struct vsnd_desc d[3] = { { 0x1000, 4, 1, 1 }, { 0x2000, PERIOD, 1, 2 },
 					  { 0x9000, 8, 2, 0 } };
-		struct bchain bc = { .rd = msg };
-		bc.c.ops = &bc_ops;
-		bc.c.opaque = &bc;
-		bc.c.queue = VSND_VQ_TX;
-		bc.c.rlen = 4 + PERIOD;
-		bc.c.wlen = 8;
-		bc.c.descs = d;
-		bc.c.ndescs = 3;
+		struct bchain bc;
+		bchain_init_tx(&bc, msg, PERIOD, d);
 		uint8_t st[8] = { 0x00, 0x80, 0, 0, 0, 0x10, 0, 0 };
 		uint64_t t0 = now_ns();
 		for (uint32_t i = 0; i < COUNT; i++) {

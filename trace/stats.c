@@ -190,6 +190,14 @@ static int add_stall(struct ts_stream_stats *ss, const struct ts_session *sess, 
 	return 0;
 }
 
+double ts_run_wall_s(const struct ts_stream *s, int64_t t_last)
+{
+	for (size_t r = 0; r < s->nruns; r++)
+		if (s->run_start[r] <= t_last && t_last < s->run_end[r])
+			return (double)(t_last - s->run_start[r]) / 1e9;
+	return 0;
+}
+
 void ts_count_sinkevs(const struct ts_session *sess, struct ts_stream_stats *ss)
 {
 	for (size_t i = 0; i < sess->nsinkevs; i++) {
@@ -313,15 +321,8 @@ static int stream_stats(const struct ts_session *sess, const struct ts_stream *s
 		ss->nominal_s = (double)cum / s->rate_hz;
 
 	/* Wall-clock: per run, from START to its last completion. */
-	for (size_t g = 0; g < ng; g++) {
-		const struct ts_point *last = &ss->points[gstart[g + 1] - 1];
-		size_t rr = 0;
-		while (rr < s->nruns &&
-		       !(s->run_start[rr] <= last->t_ns && last->t_ns < s->run_end[rr]))
-			rr++;
-		if (rr < s->nruns)
-			ss->wall_s += (double)(last->t_ns - s->run_start[rr]) / 1e9;
-	}
+	for (size_t g = 0; g < ng; g++)
+		ss->wall_s += ts_run_wall_s(s, ss->points[gstart[g + 1] - 1].t_ns);
 
 	struct stm_fit fit;
 	if (np >= 2 && stm_linfit_groups(fx, fy, gstart, ng, &fit) == 0) {

@@ -29,6 +29,8 @@ int64_t ts_stall_init(struct ts_stall *st, const struct ts_session *sess, int64_
 void ts_stall_offer(struct ts_stall *st, int64_t *best_t, const struct ts_stream *o, int64_t t_done,
 		    uint64_t chain);
 /* Counts the sink problems of entry ss->s into ss. */
+/* Seconds from the START of the run of s that holds t_last to t_last (0 if none does). */
+double ts_run_wall_s(const struct ts_stream *s, int64_t t_last);
 void ts_count_sinkevs(const struct ts_session *sess, struct ts_stream_stats *ss);
 /* Fills out->ctl, nctl and invalid_requests from the session's control requests. Returns
  * 0, or -1 on allocation failure (the caller frees *out). */

@@ -339,14 +339,8 @@ static int stream_scan(struct scan *S, size_t idx, const struct ts_scan_ops *ops
 		ss->nominal_s = (double)cum / s->rate_hz;
 
 	/* Wall-clock: per run, from START to its last completion. */
-	for (size_t g = 0; g < ng; g++) {
-		size_t rr = 0;
-		while (rr < s->nruns &&
-		       !(s->run_start[rr] <= glast[g] && glast[g] < s->run_end[rr]))
-			rr++;
-		if (rr < s->nruns)
-			ss->wall_s += (double)(glast[g] - s->run_start[rr]) / 1e9;
-	}
+	for (size_t g = 0; g < ng; g++)
+		ss->wall_s += ts_run_wall_s(s, glast[g]);
 
 	/* The pooled fit: a second walk for the deviations from each run's means. */
 	if (np >= 2) {
