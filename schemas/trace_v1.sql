@@ -22,7 +22,8 @@
 --   * Codes (control requests, statuses, events) are the VirtIO 1.2 5.14 numbers; names are
 --     in table code_name.
 --   * A session that is still being recorded, or was killed, is readable (WAL): it has
---     session.clean_end = 0 and everything committed so far (commits every ~100 ms).
+--     session.clean_end = 0 and everything committed so far (by default the recorder commits
+--     about once a second: semu --trace-commit-ms, vsndtrace record --commit-ms).
 --   * Complete = clean_end = 1 AND truncated = 0. producer_waits > 0 means the recorder
 --     slowed the audio path (its queue was full) for producer_wait_ns in total.
 --

@@ -22,8 +22,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: semu -k IMAGE [-i INITRD] [-a BOOTARGS] [-m MIB] [--snd-sink SPEC]\n"
-		"            [--snd-source SPEC] [--snd-config SPEC] [--trace FILE] [--max-seconds N]\n"
-		"            [--bench-boot[=MARKER]] [--no-snd]\n"
+		"            [--snd-source SPEC] [--snd-config SPEC] [--trace FILE]\n"
+		"            [--trace-commit-ms N] [--max-seconds N] [--bench-boot[=MARKER]] [--no-snd]\n"
 		"\n"
 		"Boots a Linux rv32 kernel Image in S-mode on an RV32IMA machine with an SBI, a\n"
 		"16550 UART on this terminal, a PLIC and a virtio-snd device (virtio-mmio).\n"
@@ -56,6 +56,9 @@ static void usage(FILE *f)
 		"                         FL+FR'. Full grammar: docs/semu.md\n"
 		"      --no-snd           no virtio-snd device\n"
 		"      --trace FILE       record the virtio-snd session into SQLite database FILE\n"
+		"      --trace-commit-ms N  commit the trace at least every N ms (default %u): a\n"
+		"                         live reader lags and a SIGKILL loses at most about N ms;\n"
+		"                         shorter costs more CPU (each commit has a fixed cost)\n"
 		"      --max-seconds N    stop after N seconds of wall time (exit status 124)\n"
 		"      --bench-boot[=M]   print the time until the console shows M\n"
 		"                         (default \"" DEFAULT_BENCH_MARKER "\")\n"
@@ -66,7 +69,7 @@ static void usage(FILE *f)
 		"Exit status: 0 guest powered off, 1 guest reset with reason 'system failure',\n"
 		"2 guest rebooted (e.g. after a panic), 3 bad usage or setup error, 124 watchdog,\n"
 		"130 stopped by Ctrl-A x or a signal.\n",
-		MACHINE_RAM_MIN_MIB, MACHINE_RAM_MAX_MIB);
+		MACHINE_RAM_MIN_MIB, MACHINE_RAM_MAX_MIB, VT_RECORDER_COMMIT_MS);
 }
 
 #define EXIT_USAGE 3
@@ -111,11 +114,12 @@ static const struct vmmio_device_ops *rec_wrap_device(void *ctx,
 }
 
 /* Open the database and plug the recorder into the slot's hooks. Returns NULL on error. */
-static struct vt_recorder *trace_open(const char *path, struct machine_cfg *cfg, char *err,
-				      size_t errlen)
+static struct vt_recorder *trace_open(const char *path, uint32_t commit_ms,
+				      struct machine_cfg *cfg, char *err, size_t errlen)
 {
 	struct vt_recorder *rec = NULL;
-	if (vt_recorder_open(path, NULL, &rec, err, errlen) != 0)
+	struct vt_recorder_opts o = { .commit_ms = commit_ms };
+	if (vt_recorder_open(path, &o, &rec, err, errlen) != 0)
 		return NULL;
 	cfg->snd_hooks = (struct snd_slot_hooks){
 		.ctx = rec,
@@ -164,7 +168,10 @@ static int trace_close(struct vt_recorder *rec, const char *path, int report)
 	return rc;
 }
 
-enum { OPT_SINK = 256, OPT_SOURCE, OPT_TRACE, OPT_MAXSEC, OPT_BENCH, OPT_NOSND, OPT_SNDCFG };
+enum {
+	OPT_SINK = 256, OPT_SOURCE, OPT_TRACE, OPT_TRACE_COMMIT, OPT_MAXSEC, OPT_BENCH, OPT_NOSND,
+	OPT_SNDCFG
+};
 
 int main(int argc, char **argv)
 {
@@ -178,6 +185,7 @@ int main(int argc, char **argv)
 		{ "snd-config", required_argument, NULL, OPT_SNDCFG },
 		{ "no-snd", no_argument, NULL, OPT_NOSND },
 		{ "trace", required_argument, NULL, OPT_TRACE },
+		{ "trace-commit-ms", required_argument, NULL, OPT_TRACE_COMMIT },
 		{ "max-seconds", required_argument, NULL, OPT_MAXSEC },
 		{ "bench-boot", optional_argument, NULL, OPT_BENCH },
 		{ "help", no_argument, NULL, 'h' },
@@ -191,6 +199,7 @@ int main(int argc, char **argv)
 		.handle_signals = 1,
 	};
 	const char *trace_path = NULL;
+	uint32_t commit_ms = 0; /* 0: the recorder's default */
 	struct vsnd_config snd_config;
 	int c;
 	opterr = 0;
@@ -220,6 +229,13 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_TRACE: trace_path = optarg; break;
+		case OPT_TRACE_COMMIT:
+			if (parse_u32(optarg, &commit_ms) || commit_ms < 1 || commit_ms > 3600000) {
+				fprintf(stderr, "semu: --trace-commit-ms: '%s' is not a number of "
+						"milliseconds between 1 and 3600000\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case OPT_MAXSEC:
 			if (parse_seconds(optarg, &cfg.max_seconds)) {
 				fprintf(stderr, "semu: --max-seconds: '%s' is not a positive number of seconds\n",
@@ -252,6 +268,10 @@ int main(int argc, char **argv)
 				"with --no-snd\n");
 		return EXIT_USAGE;
 	}
+	if (commit_ms && !trace_path) {
+		fprintf(stderr, "semu: --trace-commit-ms needs --trace FILE\n");
+		return EXIT_USAGE;
+	}
 	if (trace_path && !cfg.with_snd) {
 		fprintf(stderr, "semu: --trace records the virtio-snd device; it conflicts with --no-snd\n");
 		return EXIT_USAGE;
@@ -271,7 +291,7 @@ int main(int argc, char **argv)
 	char err[512] = "";
 	struct vt_recorder *rec = NULL;
 	if (trace_path) {
-		rec = trace_open(trace_path, &cfg, err, sizeof(err));
+		rec = trace_open(trace_path, commit_ms, &cfg, err, sizeof(err));
 		if (!rec) {
 			fprintf(stderr, "semu: --trace %s: %s\n", trace_path, err);
 			return EXIT_USAGE;

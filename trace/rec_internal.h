@@ -128,6 +128,7 @@ struct vt_recorder {
 	int thread_started;
 	struct vt_writer *w;
 	uint64_t w_events, w_rows, w_bytes, w_commits; /* atomic reads by stats */
+	uint64_t w_wakeups;       /* times the writer woke from a sleep (atomic reads by stats) */
 	uint64_t w_cpu_ns;        /* the writer thread's CPU time, stored as it exits */
 
 	/* The default clock's time source (clock == &vsnd_clock_monotonic): the TSC mapped to

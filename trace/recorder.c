@@ -117,10 +117,17 @@ rec_begin(struct vt_recorder *r, uint16_t type, uint64_t size, uint64_t t_ns, ui
 		if (!__atomic_compare_exchange_n(&r->head, &h, h + need, 1, __ATOMIC_SEQ_CST,
 						 __ATOMIC_RELAXED))
 			continue;
-		/* Wake a writer in its timed sleep only when the ring fills up. */
+		/* Wake a writer in its timed sleep only when the ring fills up. `used` counts from
+		 * the cached tail, which lags: refresh it before deciding, or every event after
+		 * wake_fill bytes would wake the writer (each wake-up then drains a handful of
+		 * records on a cold cache). */
 		if (__builtin_expect(used > r->wake_fill, 0) &&
-		    __atomic_load_n(&r->writer_sleeping, __ATOMIC_RELAXED) == WS_TIMED)
-			wake_writer(r, WS_TIMED);
+		    __atomic_load_n(&r->writer_sleeping, __ATOMIC_RELAXED) == WS_TIMED) {
+			uint64_t t = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+			__atomic_store_n(&r->tail_cache, t, __ATOMIC_RELEASE);
+			if (h + need - t > r->wake_fill)
+				wake_writer(r, WS_TIMED);
+		}
 		if (pad) {
 			struct rec_hdr *ph = (struct rec_hdr *)(r->buf + pos);
 			ph->type = REC_PAD;
@@ -730,6 +737,7 @@ void vt_recorder_get_stats(struct vt_recorder *r, struct vt_recorder_stats *st)
 	st->rows = __atomic_load_n(&r->w_rows, __ATOMIC_RELAXED);
 	st->bytes = __atomic_load_n(&r->w_bytes, __ATOMIC_RELAXED);
 	st->commits = __atomic_load_n(&r->w_commits, __ATOMIC_RELAXED);
+	st->writer_wakeups = __atomic_load_n(&r->w_wakeups, __ATOMIC_RELAXED);
 	st->writer_cpu_ns = __atomic_load_n(&r->w_cpu_ns, __ATOMIC_ACQUIRE);
 	clockid_t cid;
 	struct timespec ts;
@@ -829,7 +837,7 @@ int vt_recorder_open(const char *path, const struct vt_recorder_opts *opts,
 	/* Before the writer thread (the updater) starts; it stays on clock_gettime until the
 	 * writer's first refresh after the calibration interval. */
 	vt_tsclock_init(&r->tsc, 0, 0);
-	r->commit_ms = o.commit_ms ? o.commit_ms : 100;
+	r->commit_ms = o.commit_ms ? o.commit_ms : VT_RECORDER_COMMIT_MS;
 	r->commit_events = o.commit_events ? o.commit_events : 65536;
 	r->on_error = o.on_error;
 	r->max_db_bytes = o.max_db_bytes;

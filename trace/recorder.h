@@ -46,9 +46,16 @@
 
 struct vt_recorder;
 
+/* Default commit interval. Each wake-up and commit of the writer has a fixed cost (cold
+ * caches, WAL locks, the right edges of every b-tree rewritten): at 1 s it is a quarter of
+ * the CPU of 100 ms commits (bench/README.md). Live readers see events up to ~1 s late; a
+ * SIGKILL loses at most the last ~1 s. */
+#define VT_RECORDER_COMMIT_MS 1000
+
 struct vt_recorder_opts {
 	size_t queue_bytes;      /* ring size in bytes; 0 = 16 MiB (rounded up to a power of 2) */
-	uint32_t commit_ms;      /* commit at least this often while events flow; 0 = 100 */
+	uint32_t commit_ms;      /* commit at least this often while events flow; 0 =
+	                          * VT_RECORDER_COMMIT_MS */
 	uint32_t commit_events;  /* ... or after this many events; 0 = 65536 */
 	struct vsnd_clock *clock; /* time source for t_ns/ticks; NULL = vsnd_clock_monotonic */
 	/* Called once, from any thread, when recording stops on an error. NULL = one stderr line
@@ -137,6 +144,8 @@ struct vt_recorder_stats {
 	uint64_t producer_waits;  /* times a producer found the ring full */
 	uint64_t producer_wait_ns;
 	uint64_t commits;
+	uint64_t writer_wakeups;  /* times the writer thread woke from a sleep: about two per
+	                           * commit interval while events flow */
 	uint64_t writer_cpu_ns;   /* CPU time the writer thread has used (SQLite work, commits) */
 	int truncated;            /* recording stopped on an error */
 };

@@ -15,7 +15,8 @@
  *   (at most once per refresh, i.e. practically never); it never waits for the updater.
  * - gen == 0: not calibrated yet, or the TSC is not safe to use: readers call
  *   clock_gettime(CLOCK_MONOTONIC).
- * - Refresh (single updater, e.g. the recorder's writer thread, every ~100 ms): measures
+ * - Refresh (single updater, e.g. the recorder's writer thread at each wake-up: every 60 ms
+ *   until the first calibration, then about once per commit interval): measures
  *   (TSC, CLOCK_MONOTONIC) pairs, estimates the frequency over a baseline of up to several
  *   seconds, and publishes a new slew segment that starts at a switch point about 20 ms in
  *   the future, from the OLD mapping's value there, and meets CLOCK_MONOTONIC 1 s later;

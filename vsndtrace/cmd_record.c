@@ -32,6 +32,7 @@ static const char usage_text[] =
 	"                        [--sink SPEC] [--period FRAMES] [--periods N]\n"
 	"                        [--scenario NAME] [--loop N] [--kernel IMAGE]\n"
 	"                        [--initrd CPIO] [--frames N] [--timeout SECONDS]\n"
+	"                        [--commit-ms N]\n"
 	"                        [-- SEMU-ARGS...]\n"
 	"\n"
 	"Boot the RV32 Linux guest in semu with the virtio-snd device recorded into an SQLite\n"
@@ -57,6 +58,9 @@ static const char usage_text[] =
 	"      --guest-args WORDS   extra kernel command-line words (e.g. vsnd_xrun_debug=1)\n"
 	"      --timeout SECONDS    stop the guest after this long (default 60 + 3 x audio length,\n"
 	"                           the looped length with --loop)\n"
+	"      --commit-ms N        commit the trace at least every N ms (default 1000): readers\n"
+	"                           of the live session lag, and a kill loses, at most ~N ms;\n"
+	"                           shorter costs more CPU\n"
 	"      --semu PATH          emulator binary (default: semu next to vsndtrace)\n"
 	"  -- SEMU-ARGS             passed to semu unchanged (see semu --help)\n"
 	"\n"
@@ -76,6 +80,7 @@ struct rec_opts {
 	const char *guest_args;
 	unsigned period, periods;
 	unsigned loop; /* vsnd_loop: plays of the file per playback; 0 = not given (1) */
+	const char *commit_ms; /* semu --trace-commit-ms, validated; NULL = semu's default */
 	uint64_t frames;
 	double timeout;
 	char **semu_args;
@@ -534,7 +539,7 @@ int cmd_record(int argc, char **argv)
 {
 	struct rec_opts o = {.out = "session.db", .sink = "null", .period = 1024, .periods = 4};
 	enum { O_PLAY = 256, O_CAPTURE, O_SINK, O_PERIOD, O_PERIODS, O_SCENARIO, O_KERNEL,
-	       O_INITRD, O_SEMU, O_TIMEOUT, O_FRAMES, O_GUEST_ARGS, O_LOOP, O_HELP };
+	       O_INITRD, O_SEMU, O_TIMEOUT, O_FRAMES, O_GUEST_ARGS, O_LOOP, O_COMMIT, O_HELP };
 	static const struct option lopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"play", required_argument, NULL, O_PLAY},
@@ -550,6 +555,7 @@ int cmd_record(int argc, char **argv)
 		{"frames", required_argument, NULL, O_FRAMES},
 		{"guest-args", required_argument, NULL, O_GUEST_ARGS},
 		{"loop", required_argument, NULL, O_LOOP},
+		{"commit-ms", required_argument, NULL, O_COMMIT},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -585,6 +591,12 @@ int cmd_record(int argc, char **argv)
 				return cli_usage(CMD, "--loop wants a count of 1 .. 100000, not '%s'",
 						 optarg);
 			o.loop = (unsigned)v;
+			break;
+		case O_COMMIT:
+			if (parse_uint(optarg, 3600000, &v) || v < 1)
+				return cli_usage(CMD, "--commit-ms wants milliseconds (1 .. 3600000), "
+						      "not '%s'", optarg);
+			o.commit_ms = optarg;
 			break;
 		case O_FRAMES:
 			if (parse_uint(optarg, UINT32_MAX, &v) || v == 0)
@@ -749,6 +761,10 @@ int cmd_record(int argc, char **argv)
 	}
 	sv[k++] = "--trace";
 	sv[k++] = (char *)o.out;
+	if (o.commit_ms) {
+		sv[k++] = "--trace-commit-ms";
+		sv[k++] = (char *)o.commit_ms;
+	}
 	sv[k++] = "--max-seconds";
 	sv[k++] = tbuf;
 	for (int i = 0; i < o.nsemu_args; i++)

@@ -43,6 +43,8 @@ expect 2 "exclusive" "$V" stats x.db --json --csv
 expect 2 "unexpected argument" "$V" stats a.db b.db
 expect 2 "nothing to export" "$V" export x.db
 expect 2 "missing -o" "$V" plot x.db
+expect 2 "--commit-ms wants milliseconds" "$V" record --commit-ms 0
+expect 2 "--commit-ms wants milliseconds" "$V" record --commit-ms 1s
 expect 2 "must end in .png or .svg" "$V" plot x.db -o out.gif
 
 # bad files: missing, empty, text, a foreign SQLite database, a truncated session

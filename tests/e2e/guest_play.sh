@@ -87,8 +87,12 @@ wait "$live" && ok "live session: recording completed" || bad "live session: rec
 
 # play twice in one boot; pause and resume
 $AT gen s16 48000 2 24000 "$T/tw.wav"
-if record twice --play "$T/tw.wav" --scenario twice; then
+# (with --commit-ms 50: a ~2 s session commits every 50 ms instead of every second)
+if record twice --play "$T/tw.wav" --scenario twice --commit-ms 50; then
 	if out=$($AT expect-play "$T/tw.wav" "$T/twice.out.wav" 2 2>&1); then ok "twice: $out"; else bad "twice: $out"; fi
+	commits=$(sed -n 's/^semu: trace .* \([0-9][0-9]*\) commits.*/\1/p' "$T/twice.log")
+	if [ "${commits:-0}" -ge 10 ]; then ok "twice: --commit-ms 50 gave $commits commits"
+	else bad "twice: --commit-ms 50 gave '${commits:-none}' commits (want >= 10)"; fi
 fi
 if record pause --play "$T/tw.wav" --scenario pause; then
 	if out=$($AT expect-play "$T/tw.wav" "$T/pause.out.wav" 2>&1); then ok "pause: $out"; else bad "pause: $out"; fi
