@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "trace/recorder.h"
 #include "trace/tsclock.h"
 #include "vsnd/virtio_snd.h"
@@ -216,6 +218,56 @@ static double realtime_cpu_ms(const char *path, double seconds, int traced, uint
 	return (c1 - c0) * 1e3;
 }
 
+/* The floor under any recorder of this design: CPU (ms, this thread) to store only the PCM of
+ * `seconds` of 48 kHz stereo S16 audio, one 4 KiB blob per 1024-frame period, in a
+ * one-table SQLite database with the recorder's settings (WAL, synchronous=NORMAL, 4 KiB
+ * pages, one commit per second of audio), open and final checkpoint included. No other
+ * event, no index, no queue, no second thread. */
+static double pcm_only_floor_ms(const char *path, double seconds)
+{
+	enum { PERIOD = 4096, PER_S = 48000 / 1024 };
+	static uint8_t blob[PERIOD];
+	for (uint32_t i = 0; i < PERIOD; i++)
+		blob[i] = (uint8_t)(i * 13);
+	rm_db(path);
+	struct timespec a, b;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	sqlite3 *db;
+	sqlite3_stmt *s = NULL;
+	int ok = sqlite3_open(path, &db) == SQLITE_OK &&
+		 sqlite3_exec(db, "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;"
+				  " PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 8192;"
+				  " CREATE TABLE pcm (id INTEGER PRIMARY KEY, stream INTEGER,"
+				  " seq INTEGER, stream_offset INTEGER, t_ns INTEGER, data BLOB);"
+				  " BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+		 sqlite3_prepare_v2(db, "INSERT INTO pcm VALUES (?,0,?,?,?,?)", -1, &s, NULL) ==
+			 SQLITE_OK;
+	uint32_t n = (uint32_t)(seconds * 48000 / 1024);
+	for (uint32_t i = 0; ok && i < n; i++) {
+		blob[0] = (uint8_t)i;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)i * 13);
+		sqlite3_bind_int64(s, 2, i);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)i * PERIOD);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)i * 21333333);
+		sqlite3_bind_blob(s, 5, blob, PERIOD, SQLITE_STATIC);
+		ok = sqlite3_step(s) == SQLITE_DONE;
+		sqlite3_reset(s);
+		if (ok && i % PER_S == PER_S - 1)
+			ok = sqlite3_exec(db, "COMMIT; BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	ok = ok && sqlite3_exec(db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE);"
+				    " PRAGMA journal_mode = DELETE", NULL, NULL, NULL) == SQLITE_OK;
+	if (!ok)
+		fprintf(stderr, "bench_recorder: floor: %s\n", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	rm_db(path);
+	if (!ok)
+		exit(1);
+	return (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+}
+
 static uint64_t counter_now(struct vsnd_clock *c)
 {
 	return ++*(uint64_t *)c->opaque;
@@ -232,6 +284,7 @@ static const struct vsnd_clock_ops counter_ops = { .now_ns = counter_now,
 
 int main(int argc, char **argv)
 {
+	vt_sqlite_process_init(); /* as semu does */
 	const char *dir = argc > 1 ? argv[1] : "/tmp";
 	uint64_t counter_value = 0;
 	struct vsnd_clock counter_clock = { .ops = &counter_ops, .opaque = &counter_value };
@@ -416,6 +469,25 @@ int main(int argc, char **argv)
 		rm_db(path);
 		free(msg);
 		free(buf);
+	}
+
+	/* 4. The floor (pcm_only_floor_ms): what storing only the PCM costs, for the 6 s and the
+	 * 1-minute sessions of bench-record and bench-long; median of 5. */
+	{
+		static const double lens[2] = { 6, 60 };
+		for (int v = 0; v < 2; v++) {
+			double x[5];
+			for (int k = 0; k < 5; k++)
+				x[k] = pcm_only_floor_ms(path, lens[v]);
+			for (int i = 1; i < 5; i++)
+				for (int j = i; j > 0 && x[j] < x[j - 1]; j--) {
+					double t = x[j];
+					x[j] = x[j - 1];
+					x[j - 1] = t;
+				}
+			printf("recorder_floor_pcm_only_%gs %.1f ms min %.1f median %.1f max %.1f n 5\n",
+			       lens[v], x[2], x[0], x[2], x[4]);
+		}
 	}
 	return 0;
 }

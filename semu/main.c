@@ -175,6 +175,7 @@ enum {
 
 int main(int argc, char **argv)
 {
+	vt_sqlite_process_init();
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },

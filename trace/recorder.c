@@ -40,6 +40,11 @@ static void recorder_unref(struct vt_recorder *r)
 	}
 }
 
+void vt_sqlite_process_init(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static void recorder_ref(struct vt_recorder *r)
 {
 	__atomic_add_fetch(&r->refs, 1, __ATOMIC_RELAXED);

@@ -46,6 +46,13 @@
 
 struct vt_recorder;
 
+/* Process set-up for a program that records or reads traces: call first in main(), before any
+ * thread starts and before any other SQLite call (sqlite3_config() is process-wide and not
+ * thread-safe). Turns off SQLite's memory statistics, which take a global mutex around every
+ * allocation: about 10 % of the writer thread's CPU (bench/README.md). Nothing here uses
+ * them. Calling it late is harmless (SQLite then keeps its default). */
+void vt_sqlite_process_init(void);
+
 /* Default commit interval. Each wake-up and commit of the writer has a fixed cost (cold
  * caches, WAL locks, the right edges of every b-tree rewritten): at 1 s it is a quarter of
  * the CPU of 100 ms commits (bench/README.md). Live readers see events up to ~1 s late; a

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "trace/reader.h"
+#include "trace/recorder.h"
 #include "vsndtrace/cli.h"
 
 struct command {
@@ -130,6 +131,7 @@ static const struct command *find(const char *name)
 
 int main(int argc, char **argv)
 {
+	vt_sqlite_process_init();
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;
