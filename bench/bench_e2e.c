@@ -11,7 +11,8 @@
  *   memory   1- and 10-minute synthetic sessions: record, replay (speed) and stats memory
  *   long     the same with real 1- and 10-minute guest recordings (a 6 s file looped 10 and
  *            100 times), plus the CPU cost of --trace on the 1-minute playback (about 14 min)
- *   long-measure  the replay and stats part of `long` again, on its kept recordings */
+ *   long-measure  the replay and stats part of `long` again, on its kept recordings
+ *   long-cost     only the CPU cost of --trace on the 1-minute playback, 3 pairs (~6 min) */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -753,7 +754,8 @@ static void cmd_long(const struct paths *p, int record)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bench_e2e emu|record|memory|long|long-measure --dir DIR [--semu P] [--image P]\n"
+		"usage: bench_e2e emu|record|memory|long|long-measure|long-cost --dir DIR [--semu P]\n"
+		"       [--image P]\n"
 		"       [--initrd P] [--bench-initrd P] [--isa-runner P] [--isa-bench P]\n"
 		"       [--vsndtrace P] [--mkcpio P]\n");
 	exit(2);
@@ -804,6 +806,11 @@ int main(int argc, char **argv)
 		missing = !p.vsndtrace ? "--vsndtrace" : NULL;
 		if (!missing)
 			cmd_memory(&p);
+	} else if (!strcmp(cmd, "long-cost")) {
+		missing = !p.semu ? "--semu" : !p.image ? "--image" : !p.initrd ? "--initrd"
+			: !p.mkcpio ? "--mkcpio" : NULL;
+		if (!missing)
+			record_cost(&p, 60.0, 3, "1min");
 	} else if (!strcmp(cmd, "long") || !strcmp(cmd, "long-measure")) {
 		int rec = !strcmp(cmd, "long");
 		missing = !p.vsndtrace ? "--vsndtrace" : !p.semu && rec ? "--semu"

@@ -4,6 +4,7 @@
 #   bench-memory   replay speed, stats time, peak memory on synthetic 1- and 10-minute sessions
 #   bench-long     the same on real 1- and 10-minute guest recordings, and --trace cost on the
 #                  1-minute one (~14 min of wall time; not part of `make bench`)
+#   bench-long-cost  only that --trace cost on the 1-minute playback, 3 pairs (~6 min)
 BENCH_E2E_BIN := $(BUILD)/bench/bench_e2e
 BENCH_E2E_DIR := $(BUILD)/bench
 BENCH_GUEST_INIT := $(BENCH_E2E_DIR)/guest_bench
@@ -36,7 +37,7 @@ $(BENCH_GUEST_CPIO): $(BENCH_GUEST_INIT)
 
 BENCH_E2E_DEPS = $(SEMU_BIN) $(VSNDTRACE_BIN) $(GUEST_DIR)/.stamp $(MKCPIO) $(ISA_RUNNER) \
 	$(ISA_DIR)/bench.bin $(BENCH_GUEST_CPIO)
-.PHONY: bench-emu bench-record bench-memory bench-long bench-e2e-deps
+.PHONY: bench-emu bench-record bench-memory bench-long bench-long-cost bench-e2e-deps
 bench-e2e-deps: $(BENCH_E2E_BIN)
 	$(Q)$(MAKE) --no-print-directory $(BENCH_E2E_DEPS) >/dev/null
 bench-emu: bench-e2e-deps
@@ -47,4 +48,6 @@ bench-memory: bench-e2e-deps
 	$(Q)$(BENCH_E2E_BIN) $(BENCH_E2E_ARGS) memory
 bench-long: bench-e2e-deps
 	$(Q)$(BENCH_E2E_BIN) $(BENCH_E2E_ARGS) long
+bench-long-cost: bench-e2e-deps
+	$(Q)$(BENCH_E2E_BIN) $(BENCH_E2E_ARGS) long-cost
 BENCH_TARGETS += bench-emu bench-record bench-memory

@@ -34,6 +34,9 @@ const char *vt_strerror(int code); /* accepts code or -code */
 #define VT_READER_MIN_VERSION 1
 #define VT_READER_MAX_VERSION 1
 
+/* A reader, with its connection and iterators, is used by one thread at a time (any thread,
+ * e.g. replay's loader thread while the engine waits); two threads that read at once each
+ * open their own. */
 struct vt_reader;
 
 /* Flags for vt_reader_open(). */

@@ -226,6 +226,17 @@ static void dev_complete(struct fixture *f, struct vsnd_chain *c, uint32_t used)
 	expect(f, VT_EV_CHAIN_COMPLETE, NULL, 0)->a = used;
 }
 
+/* The descriptors of the i-th TX chain of the round trip, and of its RX chain. */
+static void tx_descs(struct vsnd_desc td[3], uint32_t i)
+{
+	td[0] = (struct vsnd_desc){ 0x3000 + (uint64_t)i * 0x100, 4, 1, 1 };
+	td[1] = (struct vsnd_desc){ 0x4000 + (uint64_t)i * 0x100, 64, 1, 2 };
+	td[2] = (struct vsnd_desc){ 0x5000 + (uint64_t)i * 0x100, 8, 2, 0 };
+}
+static struct vsnd_desc rxd[5] = { { 0x7000, 4, 1, 1 }, { 0x7100, 10, 3, 2 },
+				   { 0x7200, 10, 3, 3 }, { 0x7300, 4, 3, 4 },
+				   { 0xfffffff8, 8, 2, 0 } };
+
 static struct mem_chain *submit(struct fixture *f, struct mem_chain_log *log,
 				const struct vmmio_device_ops *ops, void *wdev, uint16_t q,
 				const void *rd, uint32_t rlen, uint32_t wlen,
@@ -344,9 +355,8 @@ Test(trace_recorder, round_trip_exact)
 		le32put(msg, 0);
 		for (int j = 0; j < 64; j++)
 			msg[4 + j] = played[i][j] = (uint8_t)(i * 64 + j);
-		struct vsnd_desc td[3] = { { 0x3000 + (uint64_t)i * 0x100, 4, 1, 1 },
-					   { 0x4000 + (uint64_t)i * 0x100, 64, 1, 2 },
-					   { 0x5000 + (uint64_t)i * 0x100, 8, 2, 0 } };
+		struct vsnd_desc td[3];
+		tx_descs(td, (uint32_t)i);
 		tx[i] = submit(f, &log, ops, wdev, VSND_VQ_TX, msg, 68, 8, td, 3);
 		c = take(&dev);
 		if (i < 2) {
@@ -382,7 +392,8 @@ Test(trace_recorder, round_trip_exact)
 	/* RX: read header, write 24 bytes of capture + status at the end */
 	uint8_t xfer[4];
 	le32put(xfer, 1);
-	struct mem_chain *rx = submit(f, &log, ops, wdev, VSND_VQ_RX, xfer, 4, 32, NULL, 0);
+	/* five descriptors: the writer stores them three to a statement, then one by one */
+	struct mem_chain *rx = submit(f, &log, ops, wdev, VSND_VQ_RX, xfer, 4, 32, rxd, 5);
 	c = take(&dev);
 	dev_read(f, c, 0, 4);
 	uint8_t cap[24];
@@ -455,7 +466,7 @@ Test(trace_recorder, round_trip_exact)
 	struct vt_iter *it;
 	cr_assert_eq(vt_iter_open(rd, &it), 0);
 	struct vt_event ev;
-	uint32_t i = 0;
+	uint32_t i = 0, ntx = 0;
 	uint64_t last_id = 0;
 	while ((rc = vt_iter_next(it, &ev)) == 1) {
 		cr_assert_lt(i, f->nexp);
@@ -483,6 +494,15 @@ Test(trace_recorder, round_trip_exact)
 				cr_assert_eq(memcmp(ev.u.chain.descs, cd, sizeof(cd)), 0);
 				cr_assert_eq(ev.u.chain.rlen, 24);
 				cr_assert_eq(ev.u.chain.wlen, 4);
+			}
+			if (ev.u.chain.queue == VSND_VQ_RX)
+				cr_assert_eq(memcmp(ev.u.chain.descs, rxd, sizeof(rxd)), 0,
+					     "RX chain descriptors");
+			if (ev.u.chain.queue == VSND_VQ_TX && ev.u.chain.ndescs == 3) {
+				struct vsnd_desc td[3];
+				tx_descs(td, ntx++);
+				cr_assert_eq(memcmp(ev.u.chain.descs, td, sizeof(td)), 0,
+					     "TX chain %u descriptors", ntx - 1);
 			}
 			break;
 		case VT_EV_CHAIN_READ:
@@ -519,6 +539,7 @@ Test(trace_recorder, round_trip_exact)
 	}
 	cr_assert_eq(rc, 0, "iterator: %s", vt_reader_errmsg(rd));
 	cr_assert_eq(i, f->nexp);
+	cr_assert_eq(ntx, 3, "every TX chain's descriptors compared");
 	vt_iter_close(it);
 
 	/* Derived tables and views, as a sqlite3 shell user sees them. */
