@@ -158,10 +158,11 @@ static int trace_close(struct vt_recorder *rec, const char *path, int report)
 		double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 			     (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 		fprintf(stderr,
-			"semu: trace %s: %llu events, %.1f MB, %llu commits%s; recorder writer CPU "
-			"%.1f ms of semu's %.3f s (%.1f %%)\n",
+			"semu: trace %s: %llu events, %.1f MB, %llu commits, %llu writer wake-ups%s; "
+			"recorder writer CPU %.1f ms of semu's %.3f s (%.1f %%)\n",
 			path, (unsigned long long)st.events, (double)st.bytes / 1e6,
-			(unsigned long long)st.commits, rc ? " (incomplete: see above)" : "",
+			(unsigned long long)st.commits, (unsigned long long)st.writer_wakeups,
+			rc ? " (incomplete: see above)" : "",
 			(double)st.writer_cpu_ns / 1e6, cpu,
 			cpu > 0 ? 100.0 * (double)st.writer_cpu_ns / 1e9 / cpu : 0.0);
 	}
