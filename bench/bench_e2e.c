@@ -797,20 +797,17 @@ int main(int argc, char **argv)
 			: !p.isa_bench ? "--isa-bench" : NULL;
 		if (!missing)
 			cmd_emu(&p);
-	} else if (!strcmp(cmd, "record")) {
+	} else if (!strcmp(cmd, "record") || !strcmp(cmd, "long-cost")) {
 		missing = !p.semu ? "--semu" : !p.image ? "--image" : !p.initrd ? "--initrd"
 			: !p.mkcpio ? "--mkcpio" : NULL;
-		if (!missing)
+		if (!missing && !strcmp(cmd, "record"))
 			cmd_record(&p);
+		else if (!missing)
+			record_cost(&p, 60.0, 3, "1min");
 	} else if (!strcmp(cmd, "memory")) {
 		missing = !p.vsndtrace ? "--vsndtrace" : NULL;
 		if (!missing)
 			cmd_memory(&p);
-	} else if (!strcmp(cmd, "long-cost")) {
-		missing = !p.semu ? "--semu" : !p.image ? "--image" : !p.initrd ? "--initrd"
-			: !p.mkcpio ? "--mkcpio" : NULL;
-		if (!missing)
-			record_cost(&p, 60.0, 3, "1min");
 	} else if (!strcmp(cmd, "long") || !strcmp(cmd, "long-measure")) {
 		int rec = !strcmp(cmd, "long");
 		missing = !p.vsndtrace ? "--vsndtrace" : !p.semu && rec ? "--semu"

@@ -53,11 +53,18 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
 /* A chain over static memory: readable = xfer header + PCM, writable = 8-byte status. */
 struct bchain {
 	struct vsnd_chain c;
 	const uint8_t *rd;
 	uint8_t st[8];
+	struct vsnd_desc d[3];
 };
 
 static uint32_t bc_read(struct vsnd_chain *c, uint32_t off, void *dst, uint32_t len)
@@ -127,17 +134,18 @@ static const struct vsnd_sink_ops null_sink_ops = { .name = "bench-null", .open 
 						    .write = ns_write, .destroy = ns_destroy };
 
 /* A TX chain as Linux sends it: 4-byte xfer header + `period` PCM bytes readable (msg), an
- * 8-byte status writable, in the three descriptors d. */
-static void bchain_init_tx(struct bchain *bc, const uint8_t *msg, uint32_t period,
-			   struct vsnd_desc d[3])
+ * 8-byte status writable, in three descriptors. */
+static void bchain_init_tx(struct bchain *bc, const uint8_t *msg, uint32_t period)
 {
-	*bc = (struct bchain){ .rd = msg };
+	*bc = (struct bchain){ .rd = msg,
+			       .d = { { 0x1000, 4, 1, 1 }, { 0x2000, period, 1, 2 },
+				      { 0x9000, 8, 2, 0 } } };
 	bc->c.ops = &bc_ops;
 	bc->c.opaque = bc;
 	bc->c.queue = VSND_VQ_TX;
 	bc->c.rlen = 4 + period;
 	bc->c.wlen = 8;
-	bc->c.descs = d;
+	bc->c.descs = bc->d;
 	bc->c.ndescs = 3;
 }
 
@@ -175,10 +183,8 @@ static double realtime_cpu_ms(const char *path, double seconds, int traced, uint
 	static uint8_t msg[4 + PERIOD], buf[4 + PERIOD];
 	for (uint32_t i = 4; i < sizeof(msg); i++)
 		msg[i] = (uint8_t)(i * 7);
-	struct vsnd_desc d[3] = { { 0x1000, 4, 1, 1 }, { 0x2000, PERIOD, 1, 2 },
-				  { 0x9000, 8, 2, 0 } };
 	struct bchain bc;
-	bchain_init_tx(&bc, msg, PERIOD, d);
+	bchain_init_tx(&bc, msg, PERIOD);
 	struct vsnd_sink inner = { .ops = &null_sink_ops };
 	struct vsnd_sink *sink = &inner;
 	struct vt_recorder *r = NULL;
@@ -446,10 +452,8 @@ int main(int argc, char **argv)
 			msg[i] = (uint8_t)(i * 31);
 		memset(msg, 0, 4);
 		uint8_t *buf = malloc(4 + PERIOD);
-		struct vsnd_desc d[3] = { { 0x1000, 4, 1, 1 }, { 0x2000, PERIOD, 1, 2 },
-					  { 0x9000, 8, 2, 0 } };
 		struct bchain bc;
-		bchain_init_tx(&bc, msg, PERIOD, d);
+		bchain_init_tx(&bc, msg, PERIOD);
 		uint8_t st[8] = { 0x00, 0x80, 0, 0, 0, 0x10, 0, 0 };
 		uint64_t t0 = now_ns();
 		for (uint32_t i = 0; i < COUNT; i++) {
@@ -479,12 +483,7 @@ int main(int argc, char **argv)
 			double x[5];
 			for (int k = 0; k < 5; k++)
 				x[k] = pcm_only_floor_ms(path, lens[v]);
-			for (int i = 1; i < 5; i++)
-				for (int j = i; j > 0 && x[j] < x[j - 1]; j--) {
-					double t = x[j];
-					x[j] = x[j - 1];
-					x[j - 1] = t;
-				}
+			qsort(x, 5, sizeof(x[0]), cmp_double);
 			printf("recorder_floor_pcm_only_%gs %.1f ms min %.1f median %.1f max %.1f n 5\n",
 			       lens[v], x[2], x[0], x[2], x[4]);
 		}

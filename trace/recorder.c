@@ -105,9 +105,12 @@ rec_begin(struct vt_recorder *r, uint16_t type, uint64_t size, uint64_t t_ns, ui
 		uint64_t pos = h & r->mask;
 		uint64_t pad = pos + size > r->cap ? r->cap - pos : 0;
 		uint64_t need = pad + size;
-		/* A cached tail avoids pulling the writer's cache line on every event. */
+		/* A cached tail avoids pulling the writer's cache line on every event. It lags, so
+		 * it is refreshed before `used` decides anything: above wake_fill (wake the writer,
+		 * below) and above cap (wait). Refreshing only at cap woke a sleeping writer at
+		 * every event once wake_fill bytes had passed since the last refresh. */
 		uint64_t used = h + need - __atomic_load_n(&r->tail_cache, __ATOMIC_ACQUIRE);
-		if (used > r->cap) {
+		if (used > r->wake_fill) {
 			uint64_t t = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 			__atomic_store_n(&r->tail_cache, t, __ATOMIC_RELEASE);
 			used = h + need - t;
@@ -122,17 +125,10 @@ rec_begin(struct vt_recorder *r, uint16_t type, uint64_t size, uint64_t t_ns, ui
 		if (!__atomic_compare_exchange_n(&r->head, &h, h + need, 1, __ATOMIC_SEQ_CST,
 						 __ATOMIC_RELAXED))
 			continue;
-		/* Wake a writer in its timed sleep only when the ring fills up. `used` counts from
-		 * the cached tail, which lags: refresh it before deciding, or every event after
-		 * wake_fill bytes would wake the writer (each wake-up then drains a handful of
-		 * records on a cold cache). */
+		/* Wake a writer in its timed sleep only when the ring fills up. */
 		if (__builtin_expect(used > r->wake_fill, 0) &&
-		    __atomic_load_n(&r->writer_sleeping, __ATOMIC_RELAXED) == WS_TIMED) {
-			uint64_t t = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
-			__atomic_store_n(&r->tail_cache, t, __ATOMIC_RELEASE);
-			if (h + need - t > r->wake_fill)
-				wake_writer(r, WS_TIMED);
-		}
+		    __atomic_load_n(&r->writer_sleeping, __ATOMIC_RELAXED) == WS_TIMED)
+			wake_writer(r, WS_TIMED);
 		if (pad) {
 			struct rec_hdr *ph = (struct rec_hdr *)(r->buf + pos);
 			ph->type = REC_PAD;
@@ -160,13 +156,9 @@ static inline __attribute__((always_inline)) void stamp(struct vt_recorder *r, u
 						   uint64_t *ticks)
 {
 	struct vsnd_clock *c = r->clock;
-	if (c == &vsnd_clock_monotonic) { /* the default: no indirect calls, no guest ticks */
-		*t = vt_tsclock_now(&r->tsc);
-		*ticks = 0;
-		return;
-	}
-	*t = c->ops->now_ns(c);
-	*ticks = c->ops->guest_ticks ? c->ops->guest_ticks(c) : 0;
+	*t = vt_rec_now(r);
+	/* The default clock has no guest ticks (and no indirect calls). */
+	*ticks = c != &vsnd_clock_monotonic && c->ops->guest_ticks ? c->ops->guest_ticks(c) : 0;
 }
 
 /* ---- (a) transport observer ---------------------------------------------------------- */

@@ -391,6 +391,43 @@ static void text_bytes(FILE *o, const char *what, const int len[2], int at, cons
 	fputc('\n', o);
 }
 
+/* "first at #N, differs in: F G" or "first at #N, only A has it" (no newline). */
+static void text_first(FILE *o, const struct seq_diff *q, const char *const *names, int n)
+{
+	fprintf(o, "first at #%" PRIu64, q->index);
+	if (q->fields) {
+		fprintf(o, ", differs in:");
+		for (int i = 0; i < n; i++)
+			if (q->fields >> i & 1)
+				fprintf(o, " %s", names[i]);
+	} else {
+		fprintf(o, ", only %s has it", q->snap[0].present ? "A" : "B");
+	}
+}
+
+/* "KEY":{"same":..,"count_a":..,"count_b":..,"mismatches":..,"first": then, when there is a
+ * first mismatch, {"index":N,"fields":[..] (returns 1: the caller adds its members and
+ * closes "first"), else null (returns 0). The caller closes KEY's object. */
+static int json_seq_open(FILE *o, const char *key, const struct seq_diff *q,
+			 const char *const *names, int n)
+{
+	fprintf(o,
+		"\"%s\":{\"same\":%s,\"count_a\":%" PRIu64 ",\"count_b\":%" PRIu64
+		",\"mismatches\":%" PRIu64 ",\"first\":",
+		key, seq_same(q) ? "true" : "false", q->count[0], q->count[1], q->mismatches);
+	if (!q->have_first) {
+		fputs("null", o);
+		return 0;
+	}
+	fprintf(o, "{\"index\":%" PRIu64 ",\"fields\":[", q->index);
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (q->fields >> i & 1)
+			fprintf(o, "%s\"%s\"", k++ ? "," : "", names[i]);
+	fputc(']', o);
+	return 1;
+}
+
 static void text_control(struct diff *d, const struct seq_diff *q)
 {
 	FILE *o = d->o;
@@ -404,15 +441,8 @@ static void text_control(struct diff *d, const struct seq_diff *q)
 		q->count[0] < q->count[1] ? q->count[0] : q->count[1]);
 	if (!q->have_first)
 		return;
-	fprintf(o, "  first at #%" PRIu64, q->index);
-	if (q->fields) {
-		fprintf(o, ", differs in:");
-		for (int i = 0; i < C_N; i++)
-			if (q->fields >> i & 1)
-				fprintf(o, " %s", ctl_field[i]);
-	} else {
-		fprintf(o, ", only %s has it", q->snap[0].present ? "A" : "B");
-	}
+	fputs("  ", o);
+	text_first(o, q, ctl_field, C_N);
 	for (int k = 0; k < 2; k++) {
 		fprintf(o, "\n    ");
 		text_ctl_row(d, k, &q->snap[k]);
@@ -458,20 +488,11 @@ static void json_ctl_row(struct diff *d, int k, const struct row_snap *s)
 static void json_control(struct diff *d, const struct seq_diff *q)
 {
 	FILE *o = d->o;
-	fprintf(o,
-		"\"control\":{\"same\":%s,\"count_a\":%" PRIu64 ",\"count_b\":%" PRIu64
-		",\"mismatches\":%" PRIu64 ",\"first\":",
-		seq_same(q) ? "true" : "false", q->count[0], q->count[1], q->mismatches);
-	if (!q->have_first) {
-		fputs("null}", o);
+	if (!json_seq_open(o, "control", q, ctl_field, C_N)) {
+		fputc('}', o);
 		return;
 	}
-	fprintf(o, "{\"index\":%" PRIu64 ",\"fields\":[", q->index);
-	int n = 0;
-	for (int i = 0; i < C_N; i++)
-		if (q->fields >> i & 1)
-			fprintf(o, "%s\"%s\"", n++ ? "," : "", ctl_field[i]);
-	fputs("],\"request_diff_at\":", o);
+	fputs(",\"request_diff_at\":", o);
 	if (q->fields & (1u << C_REQ))
 		fprintf(o, "%d", q->req_at);
 	else
@@ -796,15 +817,8 @@ static void text_stream(struct diff *d, const struct stream_diff *s)
 			   " mismatch%s\n",
 			q->count[0], q->count[1], q->mismatches, q->mismatches == 1 ? "" : "es");
 		if (q->have_first) {
-			fprintf(o, "    first at #%" PRIu64, q->index);
-			if (q->fields) {
-				fprintf(o, ", differs in:");
-				for (int i = 0; i < P_N; i++)
-					if (q->fields >> i & 1)
-						fprintf(o, " %s", par_field[i]);
-			} else {
-				fprintf(o, ", only %s has it", q->snap[0].present ? "A" : "B");
-			}
+			fputs("    ", o);
+			text_first(o, q, par_field, P_N);
 			for (int k = 0; k < 2; k++) {
 				fprintf(o, "\n      %c ", "AB"[k]);
 				text_params_row(o, &q->snap[k]);
@@ -873,23 +887,12 @@ static void json_stream(struct diff *d, const struct stream_diff *s, int first)
 	const struct seq_diff *q = &s->params;
 	fprintf(o, "%s{\"stream\":%" PRId64 ",\"direction\":\"%s\",\"same\":%s,", first ? "" : ",",
 		s->id, stream_dir(d, s), seq_same(q) && pcm_same(s) ? "true" : "false");
-	fprintf(o,
-		"\"params\":{\"same\":%s,\"count_a\":%" PRIu64 ",\"count_b\":%" PRIu64
-		",\"mismatches\":%" PRIu64 ",\"first\":",
-		seq_same(q) ? "true" : "false", q->count[0], q->count[1], q->mismatches);
-	if (q->have_first) {
-		fprintf(o, "{\"index\":%" PRIu64 ",\"fields\":[", q->index);
-		int n = 0;
-		for (int i = 0; i < P_N; i++)
-			if (q->fields >> i & 1)
-				fprintf(o, "%s\"%s\"", n++ ? "," : "", par_field[i]);
-		fputs("],\"a\":", o);
+	if (json_seq_open(o, "params", q, par_field, P_N)) {
+		fputs(",\"a\":", o);
 		json_params_row(o, &q->snap[0]);
 		fputs(",\"b\":", o);
 		json_params_row(o, &q->snap[1]);
 		fputc('}', o);
-	} else {
-		fputs("null", o);
 	}
 	fputs("},\"pcm\":{\"same\":", o);
 	fputs(pcm_same(s) ? "true" : "false", o);

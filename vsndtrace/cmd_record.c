@@ -535,6 +535,18 @@ static int rm_tree_files(const char *dir, const char *const *names, size_t n)
 	return rmdir(dir);
 }
 
+/* Appends printf-style text to the string in buf (size bytes). Returns 0, or -1 if it did
+ * not fit (buf then holds a truncated string). */
+static int appendf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + used, size - used, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= size - used ? -1 : 0;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct rec_opts o = {.out = "session.db", .sink = "null", .period = 1024, .periods = 4};
@@ -698,10 +710,8 @@ int cmd_record(int argc, char **argv)
 	snprintf(scen, sizeof(scen), "%s%s%s %s", o.scenario ? "scenario " : scenario_text,
 		 o.scenario ? o.scenario : "", o.scenario ? ":" : "",
 		 o.capture ? o.capture : o.play ? o.play : "(built-in 2 s test signal)");
-	if (loop > 1) {
-		size_t used = strlen(scen);
-		snprintf(scen + used, sizeof(scen) - used, " (looped %u times)", loop);
-	}
+	if (loop > 1)
+		appendf(scen, sizeof(scen), " (looped %u times)", loop);
 	rc = make_initrd(base, o.capture ? NULL : a.path, initrd);
 	if (rc)
 		goto out;
@@ -721,17 +731,11 @@ int cmd_record(int argc, char **argv)
 			 o.scenario ? "scenario vsnd_scenario=" : "play", o.scenario ? o.scenario : "",
 			 "", o.period, o.periods);
 	/* Only when looping, so an older /init (--initrd) still takes the default command line. */
-	if (loop > 1) {
-		size_t used = strlen(cmdline);
-		snprintf(cmdline + used, sizeof(cmdline) - used, " vsnd_loop=%u", loop);
-	}
-	if (o.guest_args) {
-		size_t used = strlen(cmdline);
-		if (used + 1 + strlen(o.guest_args) >= sizeof(cmdline)) {
-			rc = cli_usage(CMD, "--guest-args is too long");
-			goto out;
-		}
-		snprintf(cmdline + used, sizeof(cmdline) - used, " %s", o.guest_args);
+	if (loop > 1)
+		appendf(cmdline, sizeof(cmdline), " vsnd_loop=%u", loop);
+	if (o.guest_args && appendf(cmdline, sizeof(cmdline), " %s", o.guest_args)) {
+		rc = cli_usage(CMD, "--guest-args is too long");
+		goto out;
 	}
 	/* What one playback lasts: the file, `loop` times over (capture ignores loop). */
 	double audio_s = (double)a.frames / a.rate * (o.capture ? 1 : loop);
